@@ -1,0 +1,53 @@
+# Glint developer commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets with what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv: ## Install uv (the package manager) when it is missing
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet uv || \
+		python3 -m pip install --quiet --user --break-system-packages uv
+
+.PHONY: install
+install: uv ## Install Glint and its dev tools from the lock file into .venv
+	$(UV) sync --frozen
+
+.PHONY: system-deps
+system-deps: ## Install Debian packages the browser tests need (chromium), when missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+.PHONY: run
+run: install ## Start Glint on its embedded defaults at http://127.0.0.1:8000
+	$(UV) run --frozen glint serve
+
+.PHONY: test
+test: install system-deps ## Install what the tests need and run the whole suite (both run modes)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff check, ruff format --check and mypy (strict on glint/)
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+
+.PHONY: format
+format: install ## Reformat and autofix with ruff
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+.PHONY: migrate
+migrate: install ## Apply database migrations to the configured database
+	$(UV) run --frozen glint migrate
+
+.PHONY: check
+check: lint test ## Everything CI runs, and the linters

@@ -1,0 +1,1 @@
+"""Glint: an open-source photo-sharing platform."""

@@ -1,0 +1,213 @@
+"""HTTP routes of accounts: /auth/* and the /users/{username} profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from limits.errors import StorageError
+
+from glint.accounts import service as accounts_service
+from glint.accounts.schemas import (
+    AuthOut,
+    CsrfOut,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    ProfilePatchIn,
+    RegisterIn,
+    SessionOut,
+    UserOut,
+)
+from glint.api.deps import (
+    SESSION_COOKIE,
+    ClientIpDep,
+    CurrentUser,
+    RuntimeDep,
+    SessionDep,
+    SignedInDep,
+    rate_limit,
+)
+from glint.api.pagination import Page
+from glint.api.schemas import parse_path_id
+from glint.errors import NotFound, RateLimited, Unauthenticated
+from glint.infra.runtime import Runtime
+
+router = APIRouter(tags=["accounts"])
+
+
+def _set_session_cookie(response: Response, token: str, *, runtime: Runtime, secure: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=runtime.settings.session_ttl_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+async def _sign_in(
+    request: Request,
+    response: Response,
+    *,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    user_id: int,
+    ip: str,
+) -> AuthOut:
+    user = await accounts_service.get_by_id(session, user_id=user_id)
+    assert user is not None
+    auth_session, token = await accounts_service.create_session(
+        session,
+        ids=runtime.ids,
+        settings=runtime.settings,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=ip,
+    )
+    await session.commit()
+    _set_session_cookie(response, token, runtime=runtime, secure=request.url.scheme == "https")
+    csrf = accounts_service.csrf_token_for(
+        token_hash=auth_session.token_hash, secret=runtime.secret_key
+    )
+    return AuthOut(user=MeOut.of(user, urls=runtime.media_urls), token=token, csrf_token=csrf)
+
+
+@router.post(
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limit("registrations"))],
+)
+async def register(
+    body: RegisterIn,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    ip: ClientIpDep,
+) -> AuthOut:
+    """Create an account and sign it in."""
+    user = await accounts_service.register(
+        session,
+        ids=runtime.ids,
+        settings=runtime.settings,
+        username=body.username,
+        email=str(body.email),
+        password=body.password,
+        display_name=body.display_name,
+    )
+    return await _sign_in(
+        request, response, runtime=runtime, session=session, user_id=user.id, ip=ip
+    )
+
+
+@router.post("/auth/login")
+async def login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    ip: ClientIpDep,
+) -> AuthOut:
+    """Sign in with a username or e-mail and a password."""
+    limit = runtime.settings.rate_limit("failed_logins")
+    keys = (f"ip:{ip}", f"account:{body.login.strip().lower()}")
+    try:
+        for key in keys:
+            verdict = await runtime.limiter.peek(limit, "failed_logins", key)
+            if not verdict.allowed:
+                raise RateLimited(
+                    "Too many failed sign-ins; try again later.", headers=verdict.headers()
+                )
+    except StorageError:
+        pass  # fail open: see rate_limit()
+    try:
+        user = await accounts_service.authenticate(
+            session, settings=runtime.settings, login=body.login, password=body.password
+        )
+    except Unauthenticated:
+        try:
+            for key in keys:
+                await runtime.limiter.hit(limit, "failed_logins", key)
+        except StorageError:
+            pass
+        raise
+    return await _sign_in(
+        request, response, runtime=runtime, session=session, user_id=user.id, ip=ip
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(signed: SignedInDep, session: SessionDep, response: Response) -> None:
+    """End this session."""
+    await accounts_service.revoke_session(session, user=signed.user, session_id=signed.session.id)
+    await session.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/auth/me")
+async def me(user: CurrentUser, runtime: RuntimeDep) -> MeOut:
+    """The signed-in account."""
+    return MeOut.of(user, urls=runtime.media_urls)
+
+
+@router.get("/auth/csrf")
+async def csrf(signed: SignedInDep, runtime: RuntimeDep) -> CsrfOut:
+    """The CSRF token that cookie-authenticated writes must send in X-CSRF-Token."""
+    return CsrfOut(
+        csrf_token=accounts_service.csrf_token_for(
+            token_hash=signed.session.token_hash, secret=runtime.secret_key
+        )
+    )
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: PasswordChangeIn, signed: SignedInDep, runtime: RuntimeDep, session: SessionDep
+) -> None:
+    """Change the password; every other session is signed out."""
+    await accounts_service.change_password(
+        session,
+        settings=runtime.settings,
+        user=signed.user,
+        current_session_id=signed.session.id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    await session.commit()
+
+
+@router.get("/auth/sessions")
+async def list_sessions(signed: SignedInDep, session: SessionDep) -> Page[SessionOut]:
+    """The account's signed-in devices."""
+    rows = await accounts_service.list_sessions(session, user=signed.user)
+    items = [SessionOut.of(row, current=row.id == signed.session.id) for row in rows]
+    return Page[SessionOut](items=items, next_cursor=None)
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_session(session_id: str, signed: SignedInDep, session: SessionDep) -> None:
+    """Sign one device out."""
+    parsed = parse_path_id(session_id)
+    if parsed is None:
+        raise NotFound("No such session.")
+    await accounts_service.revoke_session(session, user=signed.user, session_id=parsed)
+    await session.commit()
+
+
+@router.patch("/users/me")
+async def update_me(
+    body: ProfilePatchIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> MeOut:
+    """Edit the signed-in user's profile."""
+    await accounts_service.update_profile(session, user=user, changes=body)
+    await session.commit()
+    return MeOut.of(user, urls=runtime.media_urls)
+
+
+@router.get("/users/{username}")
+async def profile(username: str, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+    """A public profile."""
+    user = await accounts_service.get_by_username(session, username=username)
+    return UserOut.of(user, urls=runtime.media_urls)

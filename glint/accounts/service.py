@@ -1,0 +1,270 @@
+"""The rules of accounts: sign-up, sign-in, sessions, passwords and profiles. No HTTP here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from glint.accounts import passwords
+from glint.accounts.models import ROLES, AuthSession, User
+from glint.accounts.schemas import ProfilePatchIn, normalize_username
+from glint.config import Settings
+from glint.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from glint.infra.db import is_unique_violation, utcnow
+from glint.infra.ids import IdGenerator
+from glint.infra.keys import derive_key
+
+TOKEN_PREFIX = "glt_"  # noqa: S105 (a marker, not a secret)
+# Writing last_used_at on every request would turn reads into writes; once in a while is enough.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A resolved session: who is asking, and through which session."""
+
+    user: User
+    session: AuthSession
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def csrf_token_for(*, token_hash: str, secret: str) -> str:
+    """The CSRF token bound to one session (cookie-authenticated writes must echo it)."""
+    mac = hmac.new(derive_key(secret, "csrf"), token_hash.encode(), hashlib.sha256)
+    return mac.hexdigest()[:40]
+
+
+async def get_by_username(session: AsyncSession, *, username: str) -> User:
+    """An active account by username (any case), or NotFound."""
+    name = username.strip().lower()
+    user = await session.scalar(sa.select(User).where(User.username == name))
+    if user is None or not user.is_active_account:
+        raise NotFound("No such user.")
+    return user
+
+
+async def get_by_id(session: AsyncSession, *, user_id: int) -> User | None:
+    """Any account by ID, active or not."""
+    return await session.get(User, user_id)
+
+
+async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, User]:
+    """Accounts by ID in one query."""
+    if not user_ids:
+        return {}
+    rows = await session.scalars(sa.select(User).where(User.id.in_(set(user_ids))))
+    return {user.id: user for user in rows}
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    settings: Settings,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    role: str = "user",
+) -> User:
+    """Create an account; 409 when the username or e-mail is taken in any case."""
+    name = normalize_username(username)
+    address = email.strip().lower()
+    if role not in ROLES:
+        raise ValidationFailed("Unknown role.", fields={"role": f"must be one of {ROLES}"})
+    await _ensure_free(session, username=name, email=address)
+    now = utcnow()
+    user = User(
+        id=ids.next_id(),
+        username=name,
+        email=address,
+        password_hash=await passwords.hash_password(
+            password, memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+        ),
+        display_name=display_name or "",
+        bio="",
+        website="",
+        is_private=False,
+        role=role,
+        follower_count=0,
+        following_count=0,
+        post_count=0,
+        created_at=now,
+        last_active_at=now,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Two sign-ups raced past the check above; the constraint decides, we name the loser.
+        await session.rollback()
+        if not is_unique_violation(exc):
+            raise
+        await _ensure_free(session, username=name, email=address)
+        raise Conflict("That username is taken.", code="username_taken") from exc
+    return user
+
+
+async def _ensure_free(session: AsyncSession, *, username: str, email: str) -> None:
+    taken = await session.execute(
+        sa.select(User.username, User.email).where(
+            sa.or_(User.username == username, User.email == email)
+        )
+    )
+    for row in taken:
+        if row.username == username:
+            raise Conflict("That username is taken.", code="username_taken")
+        if row.email == email:
+            raise Conflict("That e-mail address is already registered.", code="email_taken")
+
+
+async def authenticate(
+    session: AsyncSession, *, settings: Settings, login: str, password: str
+) -> User:
+    """The account a username-or-email and password belong to; one error for every miss."""
+    key = login.strip().lower()
+    column = User.email if "@" in key else User.username
+    user = await session.scalar(sa.select(User).where(column == key))
+    if user is None or user.deleted_at is not None:
+        await passwords.verify_password(
+            password, passwords.dummy_hash(settings.argon2_memory_kib, settings.argon2_time_cost)
+        )
+        raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
+    if not await passwords.verify_password(password, user.password_hash):
+        raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
+    if user.banned_at is not None:
+        raise Forbidden("This account has been banned.", code="account_banned")
+    return user
+
+
+async def create_session(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    settings: Settings,
+    user: User,
+    user_agent: str = "",
+    ip: str = "",
+) -> tuple[AuthSession, str]:
+    """A new session for a user and the token that opens it (shown once, stored hashed)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    auth_session = AuthSession(
+        id=ids.next_id(),
+        user_id=user.id,
+        token_hash=hash_token(token),
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + dt.timedelta(days=settings.session_ttl_days),
+        user_agent=user_agent[:256],
+        ip=ip[:64],
+    )
+    session.add(auth_session)
+    user.last_active_at = now
+    await session.flush()
+    return auth_session, token
+
+
+async def resolve_token(
+    session: AsyncSession, *, settings: Settings, token: str
+) -> SignedIn | None:
+    """The live session a token opens, or None; slides the expiry as it is used."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+        return None
+    row = (
+        await session.execute(
+            sa.select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == hash_token(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    auth_session, user = row
+    now = utcnow()
+    if auth_session.expires_at <= now or not user.is_active_account:
+        return None
+    if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
+        auth_session.last_used_at = now
+        auth_session.expires_at = now + dt.timedelta(days=settings.session_ttl_days)
+        user.last_active_at = now
+        await session.commit()
+    return SignedIn(user=user, session=auth_session)
+
+
+async def list_sessions(session: AsyncSession, *, user: User) -> list[AuthSession]:
+    """The user's live sessions, most recently used first."""
+    rows = await session.scalars(
+        sa.select(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.expires_at > utcnow())
+        .order_by(AuthSession.last_used_at.desc(), AuthSession.id.desc())
+    )
+    return list(rows)
+
+
+async def revoke_session(session: AsyncSession, *, user: User, session_id: int) -> None:
+    """End one of the user's sessions; another user's session is NotFound."""
+    result = await session.execute(
+        sa.delete(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user.id)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        raise NotFound("No such session.")
+
+
+async def revoke_all_sessions(
+    session: AsyncSession, *, user_id: int, except_session_id: int | None = None
+) -> None:
+    """End every session of a user (but one, when given)."""
+    query = sa.delete(AuthSession).where(AuthSession.user_id == user_id)
+    if except_session_id is not None:
+        query = query.where(AuthSession.id != except_session_id)
+    await session.execute(query)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    current_session_id: int,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Set a new password after checking the current one; every other session ends."""
+    if not await passwords.verify_password(current_password, user.password_hash):
+        raise Forbidden("The current password is wrong.", code="invalid_credentials")
+    user.password_hash = await passwords.hash_password(
+        new_password, memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
+    )
+    await revoke_all_sessions(session, user_id=user.id, except_session_id=current_session_id)
+
+
+async def update_profile(session: AsyncSession, *, user: User, changes: ProfilePatchIn) -> User:
+    """Apply the fields a PATCH gave; absent fields stay as they are."""
+    for field, value in changes.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise ValidationFailed("Fields may not be null.", fields={field: "may not be null"})
+        setattr(user, field, value)
+    await session.flush()
+    return user
+
+
+async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
+    """Give a user one of the roles user, verified or admin."""
+    if role not in ROLES:
+        raise ValidationFailed("Unknown role.", fields={"role": f"must be one of {ROLES}"})
+    user.role = role
+    await session.flush()
+    return user

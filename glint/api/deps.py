@@ -1,0 +1,186 @@
+"""FastAPI dependencies every router shares: runtime, DB session, viewer, client IP, rate limits."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from limits.errors import StorageError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from glint.accounts import service as accounts_service
+from glint.accounts.models import User
+from glint.config import RateLimitAction, Settings
+from glint.errors import Forbidden, RateLimited, Unauthenticated
+from glint.infra.logging import get_logger
+from glint.infra.runtime import Runtime
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "glint_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The process's runtime, set on the app at start-up."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    """The settings the runtime was built from."""
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A database session for one request; routers commit what they change."""
+    async with runtime.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
+    return value.strip()
+
+
+async def get_viewer(
+    request: Request, runtime: RuntimeDep, session: SessionDep
+) -> accounts_service.SignedIn | None:
+    """Who is asking: a Bearer token or the session cookie; None for anonymous requests."""
+    cached: accounts_service.SignedIn | None = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
+    token = _bearer_token(request)
+    via_cookie = False
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        via_cookie = token is not None
+    if token is None:
+        return None
+    signed = await accounts_service.resolve_token(session, settings=runtime.settings, token=token)
+    if signed is None:
+        if via_cookie:
+            return None  # a stale cookie just means signed out
+        raise Unauthenticated("The token is invalid, expired or revoked.")
+    if via_cookie and request.method not in SAFE_METHODS:
+        expected = accounts_service.csrf_token_for(
+            token_hash=signed.session.token_hash, secret=runtime.secret_key
+        )
+        given = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            # Without the page's CSRF token the cookie proves nothing: the request goes on as
+            # anonymous, and anything that needs a user refuses it (require_signed_in).
+            request.state.csrf_failed = True
+            return None
+    request.state.viewer = signed
+    return signed
+
+
+ViewerDep = Annotated[accounts_service.SignedIn | None, Depends(get_viewer)]
+
+
+async def require_signed_in(request: Request, viewer: ViewerDep) -> accounts_service.SignedIn:
+    """The viewer, who must be signed in."""
+    if viewer is None:
+        if getattr(request.state, "csrf_failed", False):
+            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
+        raise Unauthenticated("Sign in first.")
+    return viewer
+
+
+SignedInDep = Annotated[accounts_service.SignedIn, Depends(require_signed_in)]
+
+
+async def require_user(signed: SignedInDep) -> User:
+    """The signed-in user."""
+    return signed.user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+async def require_admin(user: CurrentUser) -> User:
+    """The signed-in user, who must be an admin."""
+    if user.role != "admin":
+        raise Forbidden("Administrators only.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+@lru_cache(maxsize=16)
+def _networks(
+    proxies: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(proxies))
+
+
+def client_ip(request: Request, settings: Settings) -> str:
+    """The client's address; X-Forwarded-For counts only when the peer is a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = tuple(settings.trusted_proxies)
+    forwarded = request.headers.get("x-forwarded-for")
+    if not proxies or not forwarded or not _is_trusted(peer, proxies):
+        return peer
+    # Walk from the nearest hop outwards; the first address we do not trust is the client.
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _is_trusted(hop, proxies):
+            return hop
+    return peer
+
+
+def get_client_ip(request: Request, settings: SettingsDep) -> str:
+    """Dependency form of client_ip."""
+    return client_ip(request, settings)
+
+
+ClientIpDep = Annotated[str, Depends(get_client_ip)]
+
+
+def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
+    """A dependency counting one hit of an action per user (per IP when anonymous)."""
+
+    async def check(
+        request: Request, response: Response, runtime: RuntimeDep, viewer: ViewerDep
+    ) -> None:
+        key = f"user:{viewer.user.id}" if viewer else f"ip:{client_ip(request, runtime.settings)}"
+        try:
+            result = await runtime.limiter.hit(runtime.settings.rate_limit(action), action, key)
+        except StorageError:
+            # Limits protect us; they must not take the site down with Redis. Fail open.
+            log.warning("rate_limit_unavailable", action=action)
+            return
+        for name, value in result.headers().items():
+            response.headers[name] = value
+        if not result.allowed:
+            raise RateLimited("Too many requests; try again later.", headers=result.headers())
+
+    return check

@@ -1,0 +1,63 @@
+"""Shared API shapes: IDs as strings of digits, RFC 3339 UTC timestamps, strict input models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+
+from glint.infra.ids import MAX_ID
+
+
+def _parse_id(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be an ID: a string of digits")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        number = int(value)
+    else:
+        raise ValueError("must be an ID: a string of digits")
+    if not 0 < number <= MAX_ID:
+        raise ValueError("is not a valid ID")
+    return number
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with a Z suffix and millisecond precision."""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# 64-bit IDs overflow JavaScript numbers, so the API speaks them as strings of digits.
+Id = Annotated[
+    int,
+    BeforeValidator(_parse_id),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$", "examples": ["123456789"]}),
+]
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class Schema(BaseModel):
+    """Base of every response shape."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class InputSchema(BaseModel):
+    """Base of every request body: unknown fields are refused, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def parse_path_id(value: str) -> int | None:
+    """A path segment as an ID, or None when it cannot be one (the caller answers 404)."""
+    try:
+        return _parse_id(value)
+    except ValueError:
+        return None

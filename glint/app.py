@@ -1,0 +1,70 @@
+"""create_app(settings): the ASGI app with its routers, middleware and error envelope."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from glint.accounts import router as accounts_router
+from glint.api import errors as api_errors
+from glint.api.deps import rate_limit
+from glint.api.middleware import RequestContextMiddleware
+from glint.config import Settings
+from glint.infra import logging as glint_logging
+from glint.infra import runtime as runtime_mod
+from glint.infra.metrics import Metrics
+from glint.ops import router as ops_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: runtime_mod.Runtime | None = None
+) -> FastAPI:
+    """The Glint app. With a runtime given, the caller owns its lifetime (tests share one)."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    metrics = runtime.metrics if runtime else Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runtime is not None:
+            app.state.runtime = runtime
+            yield
+            return
+        glint_logging.configure(level=settings.log_level, fmt=settings.log_format)
+        owned = await runtime_mod.start(settings)
+        owned.metrics = metrics
+        app.state.runtime = owned
+        try:
+            yield
+        finally:
+            await owned.close()
+
+    app = FastAPI(
+        title="Glint",
+        version="0.1.0",
+        summary="An open-source photo-sharing platform.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    api_errors.install(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])
+    api.include_router(accounts_router.router)
+    app.include_router(api)
+    # Operations endpoints answer at the root (for load balancers) and under the API prefix.
+    app.include_router(ops_router.router)
+    app.include_router(ops_router.router, prefix=API_PREFIX, include_in_schema=False)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory`: settings from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,245 @@
+"""Settings: every knob of Glint, read from `GLINT_*` environment variables.
+
+Unset means embedded: SQLite, files on disk, in-process cache, jobs and pub/sub. Setting any of
+the URL fields switches that one dependency to its scale-out implementation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values people paste from tutorials; a deployment signing media URLs with one is forgeable.
+WEAK_SECRETS = frozenset(
+    {"", "secret", "changeme", "change-me", "password", "glint", "dev", "test", "insecure"}
+)
+MIN_SECRET_LENGTH = 32
+
+RateLimitAction = Literal[
+    "failed_logins",
+    "registrations",
+    "posts",
+    "stories",
+    "follows",
+    "likes",
+    "comments",
+    "messages",
+    "default",
+]
+
+
+class Settings(BaseSettings):
+    """Glint's configuration; see the README for how the run modes are chosen."""
+
+    model_config = SettingsConfigDict(env_prefix="GLINT_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Where embedded mode keeps its SQLite database, media files and secret key.",
+    )
+    database_url: str = Field(
+        default="",
+        description="sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db; "
+        "empty means SQLite in the data folder.",
+    )
+    redis_url: str = Field(
+        default="",
+        description="redis://host:port/db for cache, sessions, rate limits, timelines and pub/sub; "
+        "empty means in-process implementations.",
+    )
+    redis_prefix: str = Field(
+        default="glint:",
+        description="Prefix of every Redis key, so deployments (or test runs) can share one.",
+    )
+    broker_url: str = Field(
+        default="",
+        description="amqp://user:pass@host:port/vhost for background jobs on RabbitMQ; "
+        "empty means the durable job table worked inside `glint serve`.",
+    )
+    storage_url: str = Field(
+        default="",
+        description="file:///path or s3://bucket?endpoint=...&region=...; "
+        "empty means files under <data_dir>/media.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs media URLs and CSRF tokens. Generated once in embedded mode; "
+        "required (at least 32 characters) once any scale-out setting is used.",
+    )
+    fanout_threshold: int = Field(
+        default=10_000,
+        ge=1,
+        description="Followers above which an author's posts are pulled at read time.",
+    )
+    session_ttl_days: int = Field(
+        default=60, ge=1, le=3650, description="Days a sign-in session lives without use."
+    )
+    rate_limits_enabled: bool = Field(
+        default=True, description="Switches every rate limit off when false (benchmarks)."
+    )
+    rate_limit_failed_logins: str = Field(
+        default="5/minute", description="Failed logins per IP and per account."
+    )
+    rate_limit_registrations: str = Field(default="5/hour", description="Sign-ups per IP.")
+    rate_limit_posts: str = Field(default="10/hour", description="New posts per user.")
+    rate_limit_stories: str = Field(default="20/hour", description="New stories per user.")
+    rate_limit_follows: str = Field(default="30/hour", description="Follows per user.")
+    rate_limit_likes: str = Field(default="100/hour", description="Likes per user.")
+    rate_limit_comments: str = Field(default="50/hour", description="Comments per user.")
+    rate_limit_messages: str = Field(default="60/minute", description="Messages per user.")
+    rate_limit_default: str = Field(
+        default="1000/minute",
+        description="Every other request, per user (per IP when anonymous).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Minimum level of log lines written."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json for machines, console for people at a terminal."
+    )
+    argon2_memory_kib: int = Field(
+        default=65536,
+        ge=1024,
+        description="Argon2id memory cost per password hash (KiB); lower only for tests.",
+    )
+    argon2_time_cost: int = Field(
+        default=3, ge=1, le=20, description="Argon2id passes per password hash."
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections per process."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError on garbage
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, value: str) -> str:
+        if value and not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("must start with amqp:// or amqps://")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value and not value.startswith(("file://", "s3://")):
+            raise ValueError("must start with file:// or s3://")
+        return value
+
+    @field_validator(
+        "rate_limit_failed_logins",
+        "rate_limit_registrations",
+        "rate_limit_posts",
+        "rate_limit_stories",
+        "rate_limit_follows",
+        "rate_limit_likes",
+        "rate_limit_comments",
+        "rate_limit_messages",
+        "rate_limit_default",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '10/hour': {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.is_scale_out and self.secret_key.strip().lower() in WEAK_SECRETS:
+            raise ValueError("GLINT_SECRET_KEY is required once any scale-out setting is used")
+        if self.secret_key:
+            if self.secret_key.strip().lower() in WEAK_SECRETS:
+                raise ValueError("GLINT_SECRET_KEY is a well-known weak value; generate one")
+            if len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"GLINT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+                )
+        return self
+
+    @property
+    def is_scale_out(self) -> bool:
+        """True once any dependency points outside the process."""
+        return bool(
+            self.redis_url
+            or self.broker_url
+            or self.storage_url.startswith("s3://")
+            or self.database_url.startswith("postgresql")
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'glint.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the relational store is SQLite."""
+        return self.effective_database_url.startswith("sqlite")
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured secret, or the one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        return _load_or_create_secret(self.data_dir / "secret_key")
+
+    def rate_limit(self, action: RateLimitAction) -> str:
+        """The configured limit string for one action."""
+        value: str = getattr(self, f"rate_limit_{action}")
+        return value
+
+
+def _load_or_create_secret(path: Path) -> str:
+    """Read the embedded secret, creating it (mode 0600) on first start."""
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value) >= MIN_SECRET_LENGTH:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

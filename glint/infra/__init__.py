@@ -1,0 +1,1 @@
+"""Adapters: one small interface each, with an embedded and a scale-out implementation."""

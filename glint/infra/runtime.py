@@ -1,0 +1,89 @@
+"""The runtime: every adapter of one process, chosen from the settings and started together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+
+from glint.config import Settings
+from glint.infra import cache as cache_mod
+from glint.infra import db as db_mod
+from glint.infra import ids as ids_mod
+from glint.infra import ratelimit as ratelimit_mod
+from glint.infra import redis_client
+from glint.infra.metrics import Metrics
+from glint.media.urls import MediaUrls
+
+
+@dataclass
+class Runtime:
+    """What the app and the workers share: database, cache, rate limits, IDs, metrics."""
+
+    settings: Settings
+    db: db_mod.Database
+    cache: cache_mod.Cache
+    limiter: ratelimit_mod.RateLimiter
+    ids: ids_mod.IdGenerator
+    media_urls: MediaUrls
+    metrics: Metrics = field(default_factory=Metrics)
+    redis: aioredis.Redis | None = None
+
+    @property
+    def secret_key(self) -> str:
+        """The deployment's signing secret."""
+        return self.settings.effective_secret_key
+
+    async def dependency_status(self) -> dict[str, str]:
+        """Each configured dependency and whether it answers ('ok' or the error)."""
+        checks: dict[str, str] = {}
+        try:
+            await self.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means not ready; say which
+            checks["database"] = f"error: {type(exc).__name__}"
+        if self.redis is not None:
+            try:
+                await self.cache.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        return checks
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.cache.close()
+        await self.db.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+async def start(settings: Settings) -> Runtime:
+    """Build the adapters the settings ask for."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db_mod.create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+    database = db_mod.Database(engine)
+    redis: aioredis.Redis | None = None
+    cache: cache_mod.Cache
+    allocator: ids_mod.ShardAllocator
+    if settings.redis_url:
+        redis = redis_client.connect(settings.redis_url)
+        cache = cache_mod.RedisCache(redis, prefix=settings.redis_prefix)
+        limiter = ratelimit_mod.redis_rate_limiter(
+            settings.redis_url, prefix=settings.redis_prefix, enabled=settings.rate_limits_enabled
+        )
+        allocator = redis_client.RedisShardAllocator(redis, prefix=settings.redis_prefix)
+    else:
+        cache = cache_mod.MemoryCache()
+        limiter = ratelimit_mod.memory_rate_limiter(enabled=settings.rate_limits_enabled)
+        allocator = ids_mod.ProcessShardAllocator()
+    shard = await allocator.allocate()
+    return Runtime(
+        settings=settings,
+        db=database,
+        cache=cache,
+        limiter=limiter,
+        ids=ids_mod.IdGenerator(shard),
+        media_urls=MediaUrls(settings.effective_secret_key),
+        redis=redis,
+    )

@@ -1,0 +1,1 @@
+"""Uploads: validation, the image pipeline, storage keys and signed media URLs."""

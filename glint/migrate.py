@@ -1,0 +1,29 @@
+"""Run Alembic migrations from code (the CLI and embedded start-up use this)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic config pointing at our migrations and the given database."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the schema up to a revision (blocking; runs its own event loop)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_async(database_url: str, revision: str = "head") -> None:
+    """Same as upgrade(), from inside a running event loop."""
+    await asyncio.to_thread(upgrade, database_url, revision)

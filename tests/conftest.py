@@ -1,0 +1,215 @@
+"""Fixtures: every API and adapter test runs twice, embedded and scale-out, each on clean state.
+
+Scale-out uses the real PostgreSQL, Redis and RabbitMQ of the machine. Each test run gets its
+own PostgreSQL database and Redis key prefix, so runs side by side never see each other. Under
+CI=true a scale-out service that does not answer fails the run; elsewhere it is skipped, and
+the summary says so.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from glint import migrate as migrate_mod
+from glint import models_registry
+from glint.app import create_app
+from glint.config import Settings
+from glint.infra import runtime as runtime_mod
+
+MODES = ("embedded", "scaleout")
+PG_ADMIN_URL = os.environ.get(
+    "GLINT_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("GLINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_SECRET = "test-secret-" + "s3cr3t" * 6
+_skipped: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly what the scale-out half skipped, and why."""
+    if _skipped:
+        terminalreporter.section("scale-out services unreachable")
+        for line in sorted(set(_skipped)):
+            terminalreporter.write_line(f"SKIPPED the scale-out half: {line}")
+
+
+async def _check_services() -> str | None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    dsn = PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+        await conn.close()
+    except Exception as exc:
+        return f"PostgreSQL at {dsn} did not answer ({type(exc).__name__}: {exc})"
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        return f"Redis at {REDIS_URL} did not answer ({type(exc).__name__}: {exc})"
+    finally:
+        await client.aclose()
+    return None
+
+
+async def _create_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def base_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for tests: cheap password hashing, limits off unless a test turns them on."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "argon2_memory_kib": 1024,
+        "argon2_time_cost": 1,
+        "rate_limits_enabled": False,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """The run mode a test is being run in."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """A token unique to this test run, naming its database and key prefix."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+async def settings(
+    mode: str, tmp_path_factory: pytest.TempPathFactory, run_id: str
+) -> AsyncIterator[Settings]:
+    """Settings of one run mode, with its database created and migrated."""
+    data_dir = tmp_path_factory.mktemp(f"data-{mode}")
+    if mode == "embedded":
+        result = base_settings(data_dir)
+        await migrate_mod.upgrade_async(result.effective_database_url)
+        yield result
+        return
+    problem = await _check_services()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true and a scale-out service is unreachable: {problem}")
+        _skipped.append(problem)
+        pytest.skip(f"scale-out services unreachable: {problem}")
+    database = f"glint_test_{run_id}"
+    await _create_database(database)
+    result = base_settings(
+        data_dir,
+        database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
+        redis_url=REDIS_URL,
+        redis_prefix=f"glint-test-{run_id}:",
+        db_pool_size=5,
+    )
+    try:
+        await migrate_mod.upgrade_async(result.effective_database_url)
+        yield result
+    finally:
+        await _drop_database(database)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings) -> AsyncIterator[runtime_mod.Runtime]:
+    """The adapters of one run mode, shared by the tests of that mode."""
+    rt = await runtime_mod.start(settings)
+    yield rt
+    if rt.redis is not None:
+        await _delete_prefix(rt, settings.redis_prefix)
+    await rt.close()
+
+
+async def _delete_prefix(rt: runtime_mod.Runtime, prefix: str) -> None:
+    assert rt.redis is not None
+    keys = [key async for key in rt.redis.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await rt.redis.delete(*keys)
+
+
+@pytest.fixture
+async def clean_runtime(runtime: runtime_mod.Runtime) -> AsyncIterator[runtime_mod.Runtime]:
+    """The runtime with every table emptied and every cache and counter forgotten."""
+    await _wipe(runtime)
+    runtime.limiter.enabled = False
+    yield runtime
+    runtime.limiter.enabled = False
+
+
+async def _wipe(rt: runtime_mod.Runtime) -> None:
+    tables = list(reversed(models_registry.metadata().sorted_tables))
+    async with rt.db.engine.begin() as conn:
+        if rt.db.is_sqlite:
+            for table in tables:
+                await conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    if rt.redis is not None:
+        await _delete_prefix(rt, rt.settings.redis_prefix)
+    else:
+        await rt.cache.close()
+    await rt.limiter.clear_all()
+
+
+@pytest.fixture(scope="session")
+def app(runtime: runtime_mod.Runtime) -> FastAPI:
+    """The app of one run mode."""
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(
+    app: FastAPI, clean_runtime: runtime_mod.Runtime
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the API on clean state."""
+    # Bearer tokens only: a cookie kept from one user's sign-in must not leak into the next
+    # request of another (cookie tests use cookie_client).
+    jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver/api/v1", cookies=jar
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def cookie_client(
+    app: FastAPI, clean_runtime: runtime_mod.Runtime
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that keeps cookies, as a browser does."""
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v1") as http:
+        yield http
