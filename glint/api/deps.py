@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from limits.errors import StorageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
+from glint.api.middleware import RATE_LIMIT_HEADERS_KEY
 from glint.config import RateLimitAction, Settings
 from glint.errors import Forbidden, RateLimited, Unauthenticated
 from glint.infra.logging import get_logger
@@ -143,6 +144,14 @@ def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
     return any(ip in network for network in _networks(proxies))
 
 
+def _is_valid_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request: Request, settings: Settings) -> str:
     """The client's address; X-Forwarded-For counts only when the peer is a trusted proxy."""
     peer = request.client.host if request.client else "unknown"
@@ -152,6 +161,8 @@ def client_ip(request: Request, settings: Settings) -> str:
         return peer
     # Walk from the nearest hop outwards; the first address we do not trust is the client.
     for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _is_valid_ip(hop):
+            break  # a proxy we trust never writes junk; whoever did is not to be believed
         if not _is_trusted(hop, proxies):
             return hop
     return peer
@@ -168,9 +179,7 @@ ClientIpDep = Annotated[str, Depends(get_client_ip)]
 def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
     """A dependency counting one hit of an action per user (per IP when anonymous)."""
 
-    async def check(
-        request: Request, response: Response, runtime: RuntimeDep, viewer: ViewerDep
-    ) -> None:
+    async def check(request: Request, runtime: RuntimeDep, viewer: ViewerDep) -> None:
         key = f"user:{viewer.user.id}" if viewer else f"ip:{client_ip(request, runtime.settings)}"
         try:
             result = await runtime.limiter.hit(runtime.settings.rate_limit(action), action, key)
@@ -178,8 +187,7 @@ def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
             # Limits protect us; they must not take the site down with Redis. Fail open.
             log.warning("rate_limit_unavailable", action=action)
             return
-        for name, value in result.headers().items():
-            response.headers[name] = value
+        request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
         if not result.allowed:
             raise RateLimited("Too many requests; try again later.", headers=result.headers())
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import unquote_to_bytes
 
+import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +16,7 @@ from glint.infra.metrics import Metrics
 
 log = get_logger("glint.access")
 
+RATE_LIMIT_HEADERS_KEY = "rate_limit_headers"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -29,6 +32,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        if _has_unstorable_bytes(scope):
+            await _refuse_unstorable(scope, send, request_id)
+            return
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -40,6 +46,11 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                # Rate-limit headers belong on errors too, which replace the endpoint's response.
+                known = {name.lower() for name, _ in headers}
+                for name, value in scope["state"].get(RATE_LIMIT_HEADERS_KEY, {}).items():
+                    if name.lower().encode() not in known:
+                        headers.append((name.lower().encode(), value.encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -62,6 +73,39 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+def _has_unstorable_bytes(scope: Scope) -> bool:
+    # A NUL or a broken UTF-8 sequence in the path or query would only reach the database as
+    # an error (PostgreSQL refuses them in text); refuse the request up front instead.
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    for part in (raw_path, scope.get("query_string", b"")):
+        decoded = unquote_to_bytes(part)
+        if b"\x00" in decoded:
+            return True
+        try:
+            decoded.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return False
+
+
+async def _refuse_unstorable(scope: Scope, send: Send, request_id: str) -> None:
+    body = orjson.dumps(
+        {"error": {"code": "bad_request", "message": "The URL contains bytes that are not text."}}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def _incoming_request_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
@@ -72,9 +116,15 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def _route_template(scope: Scope) -> str:
+    # FastAPI keeps the full template (router prefixes included) in its effective route
+    # context; the route object itself only knows its path within its own router.
+    fastapi_scope = scope.get("fastapi")
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
     route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if isinstance(path, str):
+    path = getattr(context, "path", None) or getattr(route, "path_format", None)
+    if isinstance(path, str) and path:
         return path
     # Unmatched paths would explode the label space: lump them together.
     return "unmatched"

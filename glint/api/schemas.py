@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 
 from glint.infra.ids import MAX_ID
 
@@ -49,10 +56,32 @@ class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def clean_text(value: str) -> str:
+    """The text itself, or ValueError when a database could not store it (NUL, lone surrogates)."""
+    if "\x00" in value:
+        raise ValueError("may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("is not valid Unicode text") from exc
+    return value
+
+
 class InputSchema(BaseModel):
-    """Base of every request body: unknown fields are refused, strings are trimmed."""
+    """Base of every request body: unknown fields are refused, strings trimmed and storable."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    clean_text(item)
+        return value
 
 
 def parse_path_id(value: str) -> int | None:

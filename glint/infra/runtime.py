@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from glint.config import Settings
 from glint.infra import cache as cache_mod
@@ -12,8 +13,11 @@ from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
 from glint.infra import ratelimit as ratelimit_mod
 from glint.infra import redis_client
+from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
 from glint.media.urls import MediaUrls
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -77,7 +81,13 @@ async def start(settings: Settings) -> Runtime:
         cache = cache_mod.MemoryCache()
         limiter = ratelimit_mod.memory_rate_limiter(enabled=settings.rate_limits_enabled)
         allocator = ids_mod.ProcessShardAllocator()
-    shard = await allocator.allocate()
+    try:
+        shard = await allocator.allocate()
+    except (RedisError, OSError):
+        # Redis down at start must not keep the API down; a process-derived shard is unique
+        # on this machine, and a clash with another machine needs the same millisecond too.
+        log.warning("shard_allocation_fell_back", reason="redis unreachable")
+        shard = await ids_mod.ProcessShardAllocator().allocate()
     return Runtime(
         settings=settings,
         db=database,

@@ -1,0 +1,5 @@
+"""`python -m glint` runs the CLI."""
+
+from glint.cli import main
+
+main()
