@@ -15,7 +15,12 @@ from glint.config import Settings
 from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
 from glint.infra.metrics import Metrics
+from glint.media import router as media_router
+from glint.notifications import router as notifications_router
 from glint.ops import router as ops_router
+from glint.posts import engagement_router
+from glint.posts import router as posts_router
+from glint.social import router as social_router
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +42,7 @@ def create_app(
         owned = await runtime_mod.start(settings)
         owned.metrics = metrics
         app.state.runtime = owned
+        await owned.jobs.start()  # embedded: the worker task; scale-out: nothing to start
         try:
             yield
         finally:
@@ -57,8 +63,16 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])
-    api.include_router(accounts_router.router)
+    for domain_router in (
+        accounts_router.router,
+        posts_router.router,
+        engagement_router.router,
+        social_router.router,
+        notifications_router.router,
+    ):
+        api.include_router(domain_router)
     app.include_router(api)
+    app.include_router(media_router.router)
     # Operations endpoints answer at the root (for load balancers) and under the API prefix.
     app.include_router(ops_router.router)
     app.include_router(ops_router.router, prefix=API_PREFIX, include_in_schema=False)

@@ -67,6 +67,50 @@ def migrate(
     typer.echo(f"Database at revision {revision}.")
 
 
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 4,
+) -> None:
+    """Work background jobs from RabbitMQ (scale-out; embedded `serve` works them itself)."""
+    from glint.infra import queue_workers
+
+    settings = _settings()
+    if not settings.broker_url:
+        typer.echo("GLINT_BROKER_URL is not set: `glint serve` works the jobs itself.", err=True)
+        raise typer.Exit(2)
+    from glint.infra import logging as glint_logging
+
+    glint_logging.configure(level=settings.log_level, fmt=settings.log_format)
+    queue_workers.run_worker(settings, threads=threads)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run periodic tasks: re-queue lost jobs, reconcile counters, … (one per deployment)."""
+    from glint.infra import logging as glint_logging
+
+    settings = _settings()
+    glint_logging.configure(level=settings.log_level, fmt=settings.log_format)
+    asyncio.run(_run_scheduler(settings))
+
+
+async def _run_scheduler(settings: Settings) -> None:
+    import signal
+
+    from glint.infra import queue_workers
+    from glint.infra import runtime as runtime_mod
+
+    runtime = await runtime_mod.start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await queue_workers.run_scheduler(runtime, stop=stop)
+    finally:
+        await runtime.close()
+
+
 @admin_app.command("create-user")
 def create_user(
     username: Annotated[str, typer.Argument(help="3-30 of a-z 0-9 . _")],

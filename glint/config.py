@@ -116,6 +116,25 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(
         default=3, ge=1, le=20, description="Argon2id passes per password hash."
     )
+    job_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Jobs run at once by the embedded worker."
+    )
+    job_backoff_seconds: float = Field(
+        default=2.0, gt=0, le=600, description="First retry delay; doubles with each attempt."
+    )
+    job_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a claimed job is its worker's; after that it is presumed lost.",
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often an idle embedded worker looks for jobs."
+    )
+    job_queue_name: str = Field(
+        default="glint-jobs",
+        pattern=r"^[A-Za-z0-9_.-]{1,100}$",
+        description="RabbitMQ queue the scale-out workers consume.",
+    )
     db_pool_size: int = Field(
         default=10, ge=1, le=200, description="PostgreSQL connections per process."
     )

@@ -8,9 +8,10 @@ the summary says so.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
@@ -24,12 +25,16 @@ from glint import models_registry
 from glint.app import create_app
 from glint.config import Settings
 from glint.infra import runtime as runtime_mod
+from glint.infra.db import utcnow
+from tests.live import LiveWorker, free_port, settings_env
 
 MODES = ("embedded", "scaleout")
 PG_ADMIN_URL = os.environ.get(
     "GLINT_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("GLINT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BROKER_URL = os.environ.get("GLINT_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/")
+S3_BUCKET = "glint-test-media"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-" + "s3cr3t" * 6
 _skipped: list[str] = []
@@ -60,6 +65,15 @@ async def _check_services() -> str | None:
         return f"Redis at {REDIS_URL} did not answer ({type(exc).__name__}: {exc})"
     finally:
         await client.aclose()
+    try:
+        import pika
+
+        connection = pika.BlockingConnection(
+            pika.URLParameters(BROKER_URL + "?connection_attempts=1&socket_timeout=3")
+        )
+        connection.close()
+    except Exception as exc:
+        return f"RabbitMQ at {BROKER_URL} did not answer ({type(exc).__name__}: {exc})"
     return None
 
 
@@ -83,6 +97,28 @@ async def _drop_database(name: str) -> None:
         await conn.close()
 
 
+async def wait_for_jobs(rt: runtime_mod.Runtime, *, within: float = 30.0) -> None:
+    """Block until no job is queued (and due) or running: background work has settled."""
+    from glint.infra.queue import Job
+
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with rt.db.session() as session:
+            busy = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Job)
+                .where(
+                    sa.or_(
+                        Job.status == "running",
+                        sa.and_(Job.status == "queued", Job.run_after <= utcnow()),
+                    )
+                )
+            )
+        if not busy or asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.05)
+
+
 def base_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for tests: cheap password hashing, limits off unless a test turns them on."""
     values: dict[str, object] = {
@@ -92,6 +128,8 @@ def base_settings(data_dir: Path, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "rate_limits_enabled": False,
         "log_level": "warning",
+        "job_backoff_seconds": 0.2,
+        "job_poll_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -110,8 +148,35 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """An S3 API on loopback (moto, the one mock at the edge of the world), bucket created."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=S3_BUCKET)
+    yield endpoint
+    server.stop()
+
+
+def s3_url(endpoint: str, prefix: str = "") -> str:
+    """A GLINT_STORAGE_URL for the moto bucket, under a prefix."""
+    path = f"/{prefix}" if prefix else ""
+    return f"s3://{S3_BUCKET}{path}?endpoint={endpoint}&access_key_id=test&secret_access_key=test"
+
+
+@pytest.fixture(scope="session")
 async def settings(
-    mode: str, tmp_path_factory: pytest.TempPathFactory, run_id: str
+    mode: str, tmp_path_factory: pytest.TempPathFactory, run_id: str, moto_endpoint: str
 ) -> AsyncIterator[Settings]:
     """Settings of one run mode, with its database created and migrated."""
     data_dir = tmp_path_factory.mktemp(f"data-{mode}")
@@ -133,6 +198,9 @@ async def settings(
         database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
         redis_url=REDIS_URL,
         redis_prefix=f"glint-test-{run_id}:",
+        broker_url=BROKER_URL,
+        job_queue_name=f"glint-test-{run_id}",
+        storage_url=s3_url(moto_endpoint, run_id),
         db_pool_size=5,
     )
     try:
@@ -144,12 +212,32 @@ async def settings(
 
 @pytest.fixture(scope="session")
 async def runtime(settings: Settings) -> AsyncIterator[runtime_mod.Runtime]:
-    """The adapters of one run mode, shared by the tests of that mode."""
+    """The adapters of one run mode, shared by its tests, with its jobs being worked:
+    embedded by the in-process worker, scale-out by a real `glint worker` process."""
     rt = await runtime_mod.start(settings)
+    worker: LiveWorker | None = None
+    if settings.broker_url:
+        worker = LiveWorker(settings_env(settings))
+    await rt.jobs.start()
     yield rt
+    if worker is not None:
+        worker.stop()
+        _delete_queue(settings.job_queue_name)
     if rt.redis is not None:
         await _delete_prefix(rt, settings.redis_prefix)
     await rt.close()
+
+
+def _delete_queue(name: str) -> None:
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
+    try:
+        channel = connection.channel()
+        for queue_name in (name, f"{name}.DQ", f"{name}.XQ"):
+            channel.queue_delete(queue=queue_name)
+    finally:
+        connection.close()
 
 
 async def _delete_prefix(rt: runtime_mod.Runtime, prefix: str) -> None:
@@ -169,14 +257,23 @@ async def clean_runtime(runtime: runtime_mod.Runtime) -> AsyncIterator[runtime_m
 
 
 async def _wipe(rt: runtime_mod.Runtime) -> None:
+    # Let the previous test's background jobs finish: wiping under a running job deadlocks.
+    await wait_for_jobs(rt, within=15)
     tables = list(reversed(models_registry.metadata().sorted_tables))
-    async with rt.db.engine.begin() as conn:
-        if rt.db.is_sqlite:
-            for table in tables:
-                await conn.execute(table.delete())
-        else:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            async with rt.db.engine.begin() as conn:
+                if rt.db.is_sqlite:
+                    for table in tables:
+                        await conn.execute(table.delete())
+                else:
+                    names = ", ".join(f'"{t.name}"' for t in tables)
+                    await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            break
+        except sa.exc.DBAPIError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
     if rt.redis is not None:
         await _delete_prefix(rt, rt.settings.redis_prefix)
     else:

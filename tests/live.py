@@ -80,3 +80,33 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+class LiveWorker:
+    """`glint worker` in a subprocess, consuming the run's RabbitMQ queue."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"worker-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "glint", "worker", "--threads", "4"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        """What the worker printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the worker (SIGKILL to simulate a crash) and wait for it."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()

@@ -24,12 +24,15 @@ from glint.api.deps import (
     RuntimeDep,
     SessionDep,
     SignedInDep,
+    ViewerDep,
     rate_limit,
 )
 from glint.api.pagination import Page
 from glint.api.schemas import parse_path_id
 from glint.errors import NotFound, RateLimited, Unauthenticated
 from glint.infra.runtime import Runtime
+from glint.notifications import service as notifications_service
+from glint.social import service as social_service
 
 router = APIRouter(tags=["accounts"])
 
@@ -200,14 +203,29 @@ async def revoke_session(session_id: str, signed: SignedInDep, session: SessionD
 async def update_me(
     body: ProfilePatchIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> MeOut:
-    """Edit the signed-in user's profile."""
+    """Edit the signed-in user's profile; going public approves every pending request."""
+    was_private = user.is_private
     await accounts_service.update_profile(session, user=user, changes=body)
+    approved: list[int] = []
+    if was_private and not user.is_private:
+        approved = await social_service.approve_all_requests(session, ids=runtime.ids, user=user)
     await session.commit()
+    for requester_id in approved:
+        await notifications_service.announce(
+            runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester_id
+        )
     return MeOut.of(user, urls=runtime.media_urls)
 
 
 @router.get("/users/{username}")
-async def profile(username: str, runtime: RuntimeDep, session: SessionDep) -> UserOut:
-    """A public profile."""
+async def profile(
+    username: str, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+) -> UserOut:
+    """A public profile, with the viewer's relationship to it."""
     user = await accounts_service.get_by_username(session, username=username)
-    return UserOut.of(user, urls=runtime.media_urls)
+    me = viewer.user if viewer else None
+    await social_service.ensure_visible_profile(session, viewer=me, user=user)
+    if me is None or me.id == user.id:
+        return UserOut.of(user, urls=runtime.media_urls)
+    relations = await social_service.relationships(session, viewer_id=me.id, other_ids=[user.id])
+    return UserOut.of(user, urls=runtime.media_urls, relationship=relations[user.id])

@@ -123,3 +123,22 @@ def is_unique_violation(exc: BaseException) -> bool:
     """True when a database error is a unique-constraint violation, on either backend."""
     text = str(getattr(exc, "orig", exc)).lower()
     return "unique" in text or "duplicate key" in text
+
+
+async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
+    """Insert a row unless it would violate a unique key; True when a row was added.
+
+    The idempotent primitive behind likes, follows and saves: concurrent duplicates race on
+    the constraint, exactly one wins, and counters move only for the winner.
+    """
+    table: Any = model.__table__
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))

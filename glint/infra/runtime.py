@@ -11,10 +11,11 @@ from glint.config import Settings
 from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
+from glint.infra import queue_workers, redis_client
 from glint.infra import ratelimit as ratelimit_mod
-from glint.infra import redis_client
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
+from glint.infra.storage import ObstoreObjectStore, open_object_store
 from glint.media.urls import MediaUrls
 
 log = get_logger(__name__)
@@ -30,6 +31,8 @@ class Runtime:
     limiter: ratelimit_mod.RateLimiter
     ids: ids_mod.IdGenerator
     media_urls: MediaUrls
+    storage: ObstoreObjectStore
+    jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
     metrics: Metrics = field(default_factory=Metrics)
     redis: aioredis.Redis | None = None
 
@@ -52,10 +55,22 @@ class Runtime:
                 checks["redis"] = "ok"
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
+        try:
+            await self.storage.ping()
+            checks["storage"] = "ok"
+        except Exception as exc:
+            checks["storage"] = f"error: {type(exc).__name__}"
+        if self.settings.broker_url:
+            try:
+                await self.jobs.ping()
+                checks["broker"] = "ok"
+            except Exception as exc:
+                checks["broker"] = f"error: {type(exc).__name__}"
         return checks
 
     async def close(self) -> None:
         """Release every connection."""
+        await self.jobs.stop()
         await self.cache.close()
         await self.db.close()
         if self.redis is not None:
@@ -88,12 +103,29 @@ async def start(settings: Settings) -> Runtime:
         # on this machine, and a clash with another machine needs the same millisecond too.
         log.warning("shard_allocation_fell_back", reason="redis unreachable")
         shard = await ids_mod.ProcessShardAllocator().allocate()
-    return Runtime(
+    ids = ids_mod.IdGenerator(shard)
+    jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
+    if settings.broker_url:
+        jobs = queue_workers.RabbitJobQueue(ids=ids, settings=settings)
+    else:
+        jobs = queue_workers.TableJobQueue(ids=ids, concurrency=settings.job_concurrency)
+    runtime = Runtime(
         settings=settings,
         db=database,
         cache=cache,
         limiter=limiter,
-        ids=ids_mod.IdGenerator(shard),
+        ids=ids,
         media_urls=MediaUrls(settings.effective_secret_key),
+        storage=open_object_store(settings.storage_url, data_dir=settings.data_dir),
+        jobs=jobs,
         redis=redis,
     )
+    jobs.bind(runtime)
+    import_job_handlers()
+    return runtime
+
+
+def import_job_handlers() -> None:
+    """Import every domain's jobs module, so the registry knows every job kind."""
+    from glint.notifications import jobs as _notifications_jobs  # noqa: F401
+    from glint.posts import jobs as _posts_jobs  # noqa: F401

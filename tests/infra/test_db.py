@@ -57,7 +57,7 @@ async def test_timestamps_come_back_aware_utc(clean_runtime: Runtime) -> None:
 
 async def test_naive_datetimes_are_refused(clean_runtime: Runtime) -> None:
     async with clean_runtime.db.session() as session:
-        session.add(_user(clean_runtime, "naive", dt.datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.add(_user(clean_runtime, "naive", dt.datetime(2026, 1, 1)))
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             await session.flush()
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from glint.infra.storage import (
     ObjectNotFound,
@@ -18,33 +16,8 @@ from glint.infra.storage import (
     check_key,
     open_object_store,
 )
+from tests.conftest import s3_url
 from tests.live import free_port
-
-BUCKET = "glint-test-media"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """An S3 API on loopback, with the test bucket created."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=BUCKET)
-    yield endpoint
-    server.stop()
-
-
-def s3_url(endpoint: str, prefix: str = "") -> str:
-    """A GLINT_STORAGE_URL for the moto bucket."""
-    path = f"/{prefix}" if prefix else ""
-    return f"s3://{BUCKET}{path}?endpoint={endpoint}&access_key_id=test&secret_access_key=test"
 
 
 @pytest.fixture(params=["local", "s3"])

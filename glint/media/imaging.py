@@ -1,0 +1,234 @@
+"""Images as bytes: judging uploads by content, and rendering the sizes a post is shown in."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+
+import blurhash
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from glint.media.filters import apply_filter
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+# Rendition sizes: a square crop for grids, then widths for the feed on each screen size.
+THUMBNAIL = 150
+WIDTHS = {"small": 320, "medium": 640, "large": 1080}
+WEBP_QUALITY = 80
+JPEG_QUALITY = 85
+_MIME = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "heif": "image/heic",
+    "avif": "image/avif",
+}
+# ISO-BMFF brands (bytes 8-12 of an 'ftyp' box) of the HEIF family.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+class ImageRejected(Exception):
+    """An upload we will not take, with the HTTP status and error code to answer with."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What the header says: the format and the size as displayed (EXIF rotation applied)."""
+
+    format: str
+    mime: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """One encoded size of a photo."""
+
+    size: str
+    format: str
+    mime: str
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """Everything the pipeline made of one photo."""
+
+    width: int
+    height: int
+    blurhash: str
+    renditions: list[Rendition]
+
+
+@cache
+def _register_heif() -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+def sniff(data: bytes) -> str | None:
+    """The format the magic bytes announce, or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp":
+        brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(len(data), 64), 4)}
+        if brands & _AVIF_BRANDS:
+            return "avif"
+        if brands & _HEIF_BRANDS:
+            return "heif"
+    return None
+
+
+def _unsupported() -> ImageRejected:
+    return ImageRejected(
+        "unsupported_media_type", 415, "Only JPEG, PNG, WebP, HEIC and AVIF images are accepted."
+    )
+
+
+def _open(data: bytes, fmt: str) -> Image.Image:
+    if fmt in ("heif", "avif"):
+        _register_heif()
+    try:
+        return Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _unsupported() from exc
+
+
+def probe(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Judge an upload by its bytes and header alone; no pixel is decoded."""
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            "file_too_large", 413, f"Images may be at most {max_bytes // 2**20} MB."
+        )
+    if not data:
+        raise ImageRejected("unsupported_media_type", 415, "The file is empty.")
+    fmt = sniff(data)
+    if fmt is None:
+        raise _unsupported()
+    img = _open(data, fmt)
+    width, height = img.size
+    if width < 1 or height < 1:
+        raise _unsupported()
+    if width * height > max_pixels:
+        # A decompression bomb or just too big: refused before anything is decoded.
+        raise ImageRejected(
+            "image_too_large",
+            422,
+            f"Images may have at most {max_pixels // 1_000_000} megapixels.",
+        )
+    if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise ImageRejected("corrupt_image", 422, "The JPEG file is truncated.")
+    orientation = img.getexif().get(0x0112, 1)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return ImageInfo(format=fmt, mime=_MIME[fmt], width=width, height=height)
+
+
+@cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        img = flat
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if img.mode not in ("RGB", "CMYK", "L"):
+                img = img.convert("RGB")
+            converted = ImageCms.profileToProfile(
+                img, source, _srgb(), outputMode="RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: fall back to reading the pixels as sRGB
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def _fit_width(img: Image.Image, width: int) -> Image.Image:
+    if img.width <= width:
+        return img  # never upscaled
+    height = max(1, round(img.height * width / img.width))
+    return img.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _encode(img: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    if fmt == "webp":
+        img.save(out, "WEBP", quality=WEBP_QUALITY, method=3)
+    else:
+        img.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=False)
+    return out.getvalue()
+
+
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
+    info = probe(data, max_pixels=max_pixels)
+    img = _open(data, info.format)
+    if info.format == "jpeg":
+        # Shrink-on-load: decode at the smallest DCT scale that still covers 1080 px.
+        img.draft("RGB", (WIDTHS["large"], WIDTHS["large"]))
+    try:
+        img.load()
+        icc = img.info.get("icc_profile")
+        upright = ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected("corrupt_image", 422, "The image could not be decoded.") from exc
+    return _to_srgb(upright, icc if isinstance(icc, bytes) else None)
+
+
+def process(data: bytes, *, filter_name: str = "none", max_pixels: int = MAX_PIXELS) -> Processed:
+    """Decode, orient, convert to sRGB, strip metadata, filter, and render every size."""
+    img = apply_filter(_decode(data, max_pixels), filter_name)
+    # Encoders copy EXIF, XMP and ICC from `info` (and resize copies `info`): drop them all.
+    img.info = {}
+    # Each size is made from the next larger one: cheaper, and sharp enough.
+    sized: dict[str, Image.Image] = {}
+    source = img
+    for name in ("large", "medium", "small"):
+        source = _fit_width(source, WIDTHS[name])
+        sized[name] = source
+    sized["thumbnail"] = ImageOps.fit(
+        sized["medium"], (THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS, centering=(0.5, 0.5)
+    )
+    renditions = [
+        Rendition(
+            size,
+            fmt,
+            "image/webp" if fmt == "webp" else "image/jpeg",
+            im.width,
+            im.height,
+            _encode(im, fmt),
+        )
+        for size, im in sized.items()
+        for fmt in ("webp", "jpeg")
+    ]
+    tiny = _fit_width(sized["small"], 32)
+    large = sized["large"]
+    return Processed(
+        width=large.width,
+        height=large.height,
+        blurhash=blurhash.encode(tiny, x_components=4, y_components=3),
+        renditions=renditions,
+    )

@@ -1,0 +1,1 @@
+"""Notifications: created by background jobs, grouped, counted unread, marked read."""

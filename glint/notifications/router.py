@@ -1,0 +1,55 @@
+"""HTTP routes of notifications."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from glint.accounts.schemas import UserSummary
+from glint.api.deps import CurrentUser, RuntimeDep, SessionDep
+from glint.api.pagination import PageParamsDep, cursor_int, decode_cursor, encode_cursor
+from glint.infra.ids import created_at
+from glint.notifications import service as notifications_service
+from glint.notifications.schemas import MarkReadIn, NotificationOut, NotificationPage
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.get("/notifications")
+async def notifications(
+    page: PageParamsDep, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> NotificationPage:
+    """The signed-in user's notifications, newest activity first, with the unread count."""
+    before = cursor_int(decode_cursor(page.cursor), "activity") if page.cursor else None
+    rows, unread = await notifications_service.list_for(
+        session, user=user, before_activity=before, limit=page.limit
+    )
+    items = rows[: page.limit]
+    cursor = (
+        encode_cursor({"activity": items[-1][0].activity_id}) if len(rows) > page.limit else None
+    )
+    return NotificationPage(
+        items=[
+            NotificationOut(
+                id=row.id,
+                kind=row.kind,
+                actors=[UserSummary.of(actor, urls=runtime.media_urls) for actor in actors],
+                actor_count=count,
+                post_id=row.post_id,
+                comment_id=row.comment_id,
+                text=row.text,
+                read=row.read,
+                created_at=created_at(row.activity_id),
+            )
+            for row, actors, count in items
+        ],
+        next_cursor=cursor,
+        unread_count=unread,
+    )
+
+
+@router.post("/notifications/read", status_code=status.HTTP_204_NO_CONTENT)
+async def mark_read(user: CurrentUser, session: SessionDep, body: MarkReadIn | None = None) -> None:
+    """Mark notifications read (all of them when no up_to_id is given)."""
+    up_to = body.up_to_id if body is not None else None
+    await notifications_service.mark_read(session, user=user, up_to_id=up_to)
+    await session.commit()

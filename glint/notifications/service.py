@@ -1,0 +1,243 @@
+"""The rules of notifications: who hears of what, grouping, withdrawal, reading."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from glint.accounts.models import User
+from glint.infra.db import insert_ignore, utcnow
+from glint.infra.ids import IdGenerator
+from glint.infra.runtime import Runtime
+from glint.notifications.models import Notification, NotificationActor
+from glint.social import service as social_service
+
+RECORD_JOB = "notifications.record"
+RETRACT_JOB = "notifications.retract"
+COMMENT_JOB = "notifications.comment"
+POST_MENTIONS_JOB = "notifications.post_mentions"
+MAX_ACTORS_SHOWN = 3
+
+
+def group_key(kind: str, *, actor_id: int, post_id: int | None, comment_id: int | None) -> str:
+    """Events sharing a key are one notification: likes of one post, likes of one comment."""
+    if kind == "like":
+        return f"like:post:{post_id}"
+    if kind == "comment_like":
+        return f"comment_like:{comment_id}"
+    if kind in ("follow", "follow_request", "follow_accepted"):
+        return f"{kind}:{actor_id}"
+    if comment_id is not None:
+        return f"{kind}:comment:{comment_id}"
+    return f"{kind}:post:{post_id}:{actor_id}"
+
+
+async def _enqueue(runtime: Runtime, name: str, payload: dict[str, Any]) -> None:
+    async with runtime.db.session() as session:
+        job_id = await runtime.jobs.enqueue(session, name=name, payload=payload)
+        await session.commit()
+    await runtime.jobs.dispatch([job_id])
+
+
+async def announce(
+    runtime: Runtime,
+    *,
+    kind: str,
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+    text: str | None = None,
+) -> None:
+    """Queue a notification (the job decides whether it is deserved); never for yourself."""
+    if actor_id == recipient_id:
+        return
+    await _enqueue(
+        runtime,
+        RECORD_JOB,
+        {
+            "kind": kind,
+            "actor_id": actor_id,
+            "recipient_id": recipient_id,
+            "post_id": post_id,
+            "comment_id": comment_id,
+            "text": text,
+        },
+    )
+
+
+async def withdraw(
+    runtime: Runtime,
+    *,
+    kinds: tuple[str, ...],
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+) -> None:
+    """Queue taking back what an undone action announced (unlike, unfollow)."""
+    if actor_id == recipient_id:
+        return
+    await _enqueue(
+        runtime,
+        RETRACT_JOB,
+        {
+            "kinds": list(kinds),
+            "actor_id": actor_id,
+            "recipient_id": recipient_id,
+            "post_id": post_id,
+            "comment_id": comment_id,
+        },
+    )
+
+
+async def announce_comment(runtime: Runtime, *, comment_id: int) -> None:
+    """Queue the notifications a new comment causes (post author, thread, mentions)."""
+    await _enqueue(runtime, COMMENT_JOB, {"comment_id": comment_id})
+
+
+async def announce_post_mentions(session: AsyncSession, *, runtime: Runtime, post_id: int) -> int:
+    """Queue mention notifications of a just-published post, in the caller's transaction."""
+    return await runtime.jobs.enqueue(session, name=POST_MENTIONS_JOB, payload={"post_id": post_id})
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    kind: str,
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None,
+    comment_id: int | None,
+    text: str | None,
+) -> bool:
+    """Store one event, grouped with its kind; False when it is not to be shown."""
+    if actor_id == recipient_id:
+        return False
+    actor = await session.get(User, actor_id)
+    recipient = await session.get(User, recipient_id)
+    if actor is None or recipient is None or not actor.is_active_account:
+        return False
+    if await social_service.is_blocked_either_way(session, a=actor_id, b=recipient_id):
+        return False
+    key = group_key(kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
+    activity = ids.next_id()
+    await insert_ignore(
+        session,
+        Notification,
+        {
+            "id": activity,
+            "user_id": recipient_id,
+            "kind": kind,
+            "group_key": key,
+            "post_id": post_id,
+            "comment_id": comment_id,
+            "text": text[:300] if text else None,
+            "activity_id": activity,
+            "read": False,
+            "created_at": utcnow(),
+        },
+    )
+    notification_id = await session.scalar(
+        sa.select(Notification.id).where(
+            Notification.user_id == recipient_id, Notification.group_key == key
+        )
+    )
+    assert notification_id is not None
+    added = await insert_ignore(
+        session,
+        NotificationActor,
+        {"notification_id": notification_id, "actor_id": actor_id, "activity_id": activity},
+    )
+    if added:
+        await session.execute(
+            sa.update(Notification)
+            .where(Notification.id == notification_id)
+            .values(activity_id=activity, read=False)
+        )
+    return added
+
+
+async def retract(
+    session: AsyncSession,
+    *,
+    kinds: list[str],
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None,
+    comment_id: int | None,
+) -> None:
+    """Remove an actor from the notifications an undone action made; drop emptied ones."""
+    keys = [group_key(k, actor_id=actor_id, post_id=post_id, comment_id=comment_id) for k in kinds]
+    notification_ids = list(
+        await session.scalars(
+            sa.select(Notification.id).where(
+                Notification.user_id == recipient_id, Notification.group_key.in_(keys)
+            )
+        )
+    )
+    if not notification_ids:
+        return
+    await session.execute(
+        sa.delete(NotificationActor).where(
+            NotificationActor.notification_id.in_(notification_ids),
+            NotificationActor.actor_id == actor_id,
+        )
+    )
+    await session.execute(
+        sa.delete(Notification).where(
+            Notification.id.in_(notification_ids),
+            ~sa.exists().where(NotificationActor.notification_id == Notification.id),
+        )
+    )
+
+
+async def list_for(
+    session: AsyncSession, *, user: User, before_activity: int | None, limit: int
+) -> tuple[list[tuple[Notification, list[User], int]], int]:
+    """(notification, newest actors, actor count) rows, newest activity first; and unread."""
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if before_activity is not None:
+        query = query.where(Notification.activity_id < before_activity)
+    rows = list(
+        await session.scalars(query.order_by(Notification.activity_id.desc()).limit(limit + 1))
+    )
+    actors: dict[int, list[tuple[int, User]]] = defaultdict(list)
+    if rows:
+        for notification_id, activity, actor in await session.execute(
+            sa.select(NotificationActor.notification_id, NotificationActor.activity_id, User)
+            .join(User, User.id == NotificationActor.actor_id)
+            .where(
+                NotificationActor.notification_id.in_([row.id for row in rows]),
+                User.banned_at.is_(None),
+                User.deleted_at.is_(None),
+            )
+        ):
+            actors[notification_id].append((activity, actor))
+    unread = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read.is_(False))
+    )
+    result = []
+    for row in rows:
+        ordered = [user for _, user in sorted(actors[row.id], key=lambda item: -item[0])]
+        result.append((row, ordered[:MAX_ACTORS_SHOWN], len(ordered)))
+    return result, int(unread or 0)
+
+
+async def mark_read(session: AsyncSession, *, user: User, up_to_id: int | None) -> None:
+    """Mark notifications read: all, or those up to one (by newest activity)."""
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read.is_(False)
+    )
+    if up_to_id is not None:
+        limit = sa.select(Notification.activity_id).where(
+            Notification.id == up_to_id, Notification.user_id == user.id
+        )
+        query = query.where(Notification.activity_id <= limit.scalar_subquery())
+    await session.execute(query.values(read=True))

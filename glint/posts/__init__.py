@@ -1,0 +1,1 @@
+"""Photo posts: captions, media, hashtags and mentions; likes, comments and saves come later."""

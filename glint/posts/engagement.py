@@ -1,0 +1,261 @@
+"""The rules of likes, comments and saves: idempotent, counted in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from glint.accounts.models import User
+from glint.errors import Forbidden, NotFound, ValidationFailed
+from glint.infra.db import insert_ignore, utcnow
+from glint.infra.ids import IdGenerator
+from glint.posts import service as posts_service
+from glint.posts.models import Comment, CommentLike, Post, PostLike, Save
+from glint.social import queries as social_queries
+from glint.social import service as social_service
+
+
+async def like_post(
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, post_id: int
+) -> tuple[Post, bool]:
+    """Like a post the viewer can see; (post, whether a like was added)."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    added = await insert_ignore(
+        session,
+        PostLike,
+        {"post_id": post.id, "user_id": viewer.id, "id": ids.next_id(), "created_at": utcnow()},
+    )
+    if added:
+        await session.execute(
+            sa.update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
+        )
+    await session.refresh(post, ["like_count"])
+    return post, added
+
+
+async def unlike_post(session: AsyncSession, *, viewer: User, post_id: int) -> tuple[Post, bool]:
+    """Take a like back; (post, whether one was removed)."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    result = await session.execute(
+        sa.delete(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == viewer.id)
+    )
+    removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        await session.execute(
+            sa.update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1)
+        )
+    await session.refresh(post, ["like_count"])
+    return post, removed
+
+
+async def likers(
+    session: AsyncSession, *, viewer: User | None, post_id: int, before_id: int | None, limit: int
+) -> list[tuple[int, User]]:
+    """(like id, user) of a post's likers, newest first, limit+1; blocked users left out."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    query = (
+        sa.select(PostLike.id, User)
+        .join(User, User.id == PostLike.user_id)
+        .where(PostLike.post_id == post.id, User.banned_at.is_(None), User.deleted_at.is_(None))
+    )
+    if viewer is not None:
+        query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
+    if before_id is not None:
+        query = query.where(PostLike.id < before_id)
+    rows = await session.execute(query.order_by(PostLike.id.desc()).limit(limit + 1))
+    return [(like_id, user) for like_id, user in rows]
+
+
+async def add_comment(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    viewer: User,
+    post_id: int,
+    text: str,
+    parent_id: int | None,
+) -> Comment:
+    """Comment on a visible post, or reply to a top-level comment of it."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    if post.status != "published":
+        raise ValidationFailed("Posts can be commented on once published.")
+    if post.comments_disabled:
+        raise Forbidden("Comments are turned off for this post.", code="comments_disabled")
+    if parent_id is not None:
+        parent = await session.get(Comment, parent_id)
+        if parent is None or parent.post_id != post.id:
+            raise NotFound("No such comment to reply to.")
+        # One level of replies: a reply to a reply attaches to the thread's top comment.
+        parent_id = parent.parent_id or parent.id
+    comment = Comment(
+        id=ids.next_id(),
+        post_id=post.id,
+        author_id=viewer.id,
+        parent_id=parent_id,
+        text=text,
+        like_count=0,
+        created_at=utcnow(),
+    )
+    session.add(comment)
+    await session.execute(
+        sa.update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1)
+    )
+    await session.flush()
+    return comment
+
+
+async def get_comment(session: AsyncSession, *, viewer: User | None, comment_id: int) -> Comment:
+    """A comment on a post the viewer can see, by someone not blocked with them."""
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    await posts_service.get_post(session, viewer=viewer, post_id=comment.post_id)
+    if viewer is not None and await social_service.is_blocked_either_way(
+        session, a=viewer.id, b=comment.author_id
+    ):
+        raise NotFound("No such comment.")
+    return comment
+
+
+async def delete_comment(session: AsyncSession, *, viewer: User, comment_id: int) -> Comment:
+    """Delete a comment and its replies: its author, the post's author, or an admin."""
+    comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
+    post = await session.get(Post, comment.post_id)
+    assert post is not None
+    if viewer.id not in (comment.author_id, post.author_id) and viewer.role != "admin":
+        raise Forbidden("You cannot delete this comment.")
+    replies = await session.scalar(
+        sa.select(sa.func.count()).select_from(Comment).where(Comment.parent_id == comment.id)
+    )
+    await session.execute(sa.delete(Comment).where(Comment.parent_id == comment.id))
+    await session.execute(sa.delete(Comment).where(Comment.id == comment.id))
+    await session.execute(
+        sa.update(Post)
+        .where(Post.id == post.id)
+        .values(comment_count=Post.comment_count - 1 - (replies or 0))
+    )
+    return comment
+
+
+async def list_comments(
+    session: AsyncSession,
+    *,
+    viewer: User | None,
+    post_id: int,
+    parent_id: int | None,
+    after_id: int | None,
+    limit: int,
+) -> list[tuple[Comment, User]]:
+    """Comments oldest first (top level, or the replies to one), limit+1, hiding the blocked."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    query = (
+        sa.select(Comment, User)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.post_id == post.id, User.banned_at.is_(None), User.deleted_at.is_(None))
+    )
+    query = query.where(
+        Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id
+    )
+    if viewer is not None:
+        query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
+    if after_id is not None:
+        query = query.where(Comment.id > after_id)
+    rows = await session.execute(query.order_by(Comment.id.asc()).limit(limit + 1))
+    return [(comment, user) for comment, user in rows]
+
+
+async def like_comment(
+    session: AsyncSession, *, viewer: User, comment_id: int
+) -> tuple[Comment, bool]:
+    """Like a comment (idempotent); (comment, whether a like was added)."""
+    comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
+    added = await insert_ignore(
+        session,
+        CommentLike,
+        {"comment_id": comment.id, "user_id": viewer.id, "created_at": utcnow()},
+    )
+    if added:
+        await session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment.id)
+            .values(like_count=Comment.like_count + 1)
+        )
+    await session.refresh(comment, ["like_count"])
+    return comment, added
+
+
+async def unlike_comment(
+    session: AsyncSession, *, viewer: User, comment_id: int
+) -> tuple[Comment, bool]:
+    """Take a comment like back."""
+    comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
+    result = await session.execute(
+        sa.delete(CommentLike).where(
+            CommentLike.comment_id == comment.id, CommentLike.user_id == viewer.id
+        )
+    )
+    removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        await session.execute(
+            sa.update(Comment)
+            .where(Comment.id == comment.id)
+            .values(like_count=Comment.like_count - 1)
+        )
+    await session.refresh(comment, ["like_count"])
+    return comment, removed
+
+
+async def save_post(session: AsyncSession, *, ids: IdGenerator, viewer: User, post_id: int) -> None:
+    """Save a visible post to the viewer's collection (idempotent)."""
+    post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
+    await insert_ignore(
+        session,
+        Save,
+        {"user_id": viewer.id, "post_id": post.id, "id": ids.next_id(), "created_at": utcnow()},
+    )
+
+
+async def unsave_post(session: AsyncSession, *, viewer: User, post_id: int) -> None:
+    """Remove a post from the viewer's collection (idempotent; works even if now hidden)."""
+    await session.execute(sa.delete(Save).where(Save.user_id == viewer.id, Save.post_id == post_id))
+
+
+async def saved_posts(
+    session: AsyncSession, *, viewer: User, before_id: int | None, limit: int
+) -> list[tuple[int, Post]]:
+    """(save id, post) of the viewer's saved posts, newest save first, limit+1."""
+    query = (
+        sa.select(Save.id, Post)
+        .join(Post, Post.id == Save.post_id)
+        .where(Save.user_id == viewer.id, Post.status == "published")
+    )
+    if before_id is not None:
+        query = query.where(Save.id < before_id)
+    rows = list(await session.execute(query.order_by(Save.id.desc()).limit(limit + 1)))
+    allowed = await social_service.viewable_author_ids(
+        session, viewer=viewer, author_ids=[post.author_id for _, post in rows]
+    )
+    return [(save_id, post) for save_id, post in rows if post.author_id in allowed]
+
+
+async def viewer_flags(
+    session: AsyncSession, *, viewer_id: int, post_ids: Sequence[int]
+) -> tuple[set[int], set[int]]:
+    """(liked post IDs, saved post IDs) among the given posts: two queries for a whole page."""
+    if not post_ids:
+        return set(), set()
+    liked = set(
+        await session.scalars(
+            sa.select(PostLike.post_id).where(
+                PostLike.user_id == viewer_id, PostLike.post_id.in_(post_ids)
+            )
+        )
+    )
+    saved = set(
+        await session.scalars(
+            sa.select(Save.post_id).where(Save.user_id == viewer_id, Save.post_id.in_(post_ids))
+        )
+    )
+    return liked, saved

@@ -1,0 +1,119 @@
+"""Background work of posts: the image pipeline (processing → published | failed) and clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import anyio.to_thread
+import sqlalchemy as sa
+
+from glint.accounts.models import User
+from glint.infra.db import utcnow
+from glint.infra.logging import get_logger
+from glint.infra.queue import JobContext, registry
+from glint.infra.storage import ObjectNotFound
+from glint.media import imaging
+from glint.media import service as media_service
+from glint.posts.models import Post, PostMedia
+from glint.posts.service import DELETE_OBJECTS_JOB, PROCESS_JOB
+
+log = get_logger(__name__)
+
+
+async def _mark_failed(ctx: JobContext, reason: str) -> None:
+    """Processing -> failed, once; a post that got published meanwhile is left alone."""
+    post_id = int(ctx.payload["post_id"])
+    async with ctx.runtime.db.session() as session:
+        await session.execute(
+            sa.update(Post)
+            .where(Post.id == post_id, Post.status == "processing")
+            .values(status="failed", failure_reason=reason[:500])
+        )
+        await session.commit()
+    log.warning("post_failed", post_id=post_id, reason=reason)
+
+
+async def _on_dead(ctx: JobContext, error: str) -> None:
+    await _mark_failed(ctx, f"Processing failed after retries: {error}")
+
+
+@registry.job(PROCESS_JOB, max_attempts=5, on_dead=_on_dead)
+async def process_post(ctx: JobContext) -> None:
+    """Render every photo of a post, then publish it. Safe to run twice: finished photos stay."""
+    runtime = ctx.runtime
+    post_id = int(ctx.payload["post_id"])
+    async with runtime.db.session() as session:
+        post = await session.get(Post, post_id)
+        if post is None or post.status != "processing":
+            return  # deleted, or already finished by an earlier run
+        filter_name = post.filter or "none"
+        media = list(
+            await session.scalars(
+                sa.select(PostMedia)
+                .where(PostMedia.post_id == post_id)
+                .order_by(PostMedia.position)
+            )
+        )
+    for row in media:
+        if row.processed_at is not None:
+            continue
+        try:
+            original = await runtime.storage.get(row.original_key)
+        except ObjectNotFound:
+            await _mark_failed(ctx, "The uploaded original is missing.")
+            return
+        try:
+            # CPU-bound: Pillow releases the GIL while decoding and encoding.
+            result = await anyio.to_thread.run_sync(
+                functools.partial(imaging.process, original.data, filter_name=filter_name)
+            )
+        except imaging.ImageRejected as exc:
+            await _mark_failed(ctx, exc.message)  # a broken file will not mend on retry
+            return
+        await asyncio.gather(
+            *(
+                runtime.storage.put(
+                    media_service.rendition_key(row.base_key, item.size, item.format),
+                    item.data,
+                    content_type=item.mime,
+                )
+                for item in result.renditions
+            )
+        )
+        async with runtime.db.session() as session:
+            await session.execute(
+                sa.update(PostMedia)
+                .where(PostMedia.id == row.id)
+                .values(
+                    width=result.width,
+                    height=result.height,
+                    blurhash=result.blurhash,
+                    processed_at=utcnow(),
+                )
+            )
+            await session.commit()
+    async with runtime.db.session() as session:
+        published = await session.execute(
+            sa.update(Post)
+            .where(Post.id == post_id, Post.status == "processing")
+            .values(status="published", published_at=utcnow())
+        )
+        if getattr(published, "rowcount", 0):
+            await session.execute(
+                sa.update(User)
+                .where(
+                    User.id == sa.select(Post.author_id).where(Post.id == post_id).scalar_subquery()
+                )
+                .values(post_count=User.post_count + 1)
+            )
+        await session.commit()
+
+
+@registry.job(DELETE_OBJECTS_JOB, max_attempts=8)
+async def delete_objects(ctx: JobContext) -> None:
+    """Remove every stored object under the given prefixes (idempotent)."""
+    for prefix in ctx.payload["prefixes"]:
+        keys = await ctx.runtime.storage.list_keys(prefix)
+        if keys:
+            await ctx.runtime.storage.delete_many(keys)

@@ -1,0 +1,196 @@
+"""HTTP routes of the social graph: follow, requests, followers lists, block, mute."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel
+
+from glint.accounts import service as accounts_service
+from glint.accounts.models import User
+from glint.accounts.schemas import UserSummary
+from glint.api.deps import CurrentUser, RuntimeDep, SessionDep, ViewerDep, rate_limit
+from glint.api.pagination import Page, PageParamsDep, page_by_id
+from glint.errors import Forbidden
+from glint.notifications import service as notifications_service
+from glint.social import queries as social_queries
+from glint.social import service as social_service
+
+router = APIRouter(tags=["social"])
+
+
+class FollowOut(BaseModel):
+    """POST /users/{username}/follow."""
+
+    status: Literal["following", "requested"]
+
+
+async def _target(session: SessionDep, viewer: User | None, username: str) -> User:
+    user = await accounts_service.get_by_username(session, username=username)
+    await social_service.ensure_visible_profile(session, viewer=viewer, user=user)
+    return user
+
+
+@router.post("/users/{username}/follow", dependencies=[Depends(rate_limit("follows"))])
+async def follow(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> FollowOut:
+    """Follow an account, or ask to follow a private one (idempotent)."""
+    target = await _target(session, user, username)
+    state, changed = await social_service.follow(
+        session, ids=runtime.ids, viewer=user, target=target
+    )
+    await session.commit()
+    if changed:
+        kind = "follow" if state == "following" else "follow_request"
+        await notifications_service.announce(
+            runtime, kind=kind, actor_id=user.id, recipient_id=target.id
+        )
+    return FollowOut(status=state)
+
+
+@router.delete("/users/{username}/follow", status_code=status.HTTP_204_NO_CONTENT)
+async def unfollow(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
+    """Stop following, or withdraw a request (idempotent)."""
+    target = await accounts_service.get_by_username(session, username=username)
+    changed = await social_service.unfollow(session, viewer=user, target=target)
+    await session.commit()
+    if changed:
+        await notifications_service.withdraw(
+            runtime, kinds=("follow", "follow_request"), actor_id=user.id, recipient_id=target.id
+        )
+
+
+async def _user_list(
+    *,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    viewer: User | None,
+    username: str,
+    page: PageParamsDep,
+    direction: Literal["followers", "following"],
+) -> Page[UserSummary]:
+    owner = await _target(session, viewer, username)
+    if not await social_service.can_view(session, viewer=viewer, author=owner):
+        raise Forbidden("This account is private.", code="account_private")
+    rows = await social_queries.follow_list(
+        session,
+        user_id=owner.id,
+        direction=direction,
+        viewer_id=viewer.id if viewer else None,
+        before_id=page.before_id(),
+        limit=page.limit,
+    )
+    items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
+    return Page[UserSummary](
+        items=[UserSummary.of(user, urls=runtime.media_urls) for _, user in items],
+        next_cursor=cursor,
+    )
+
+
+@router.get("/users/{username}/followers")
+async def followers(
+    username: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+) -> Page[UserSummary]:
+    """Who follows a user, most recent first."""
+    return await _user_list(
+        session=session,
+        runtime=runtime,
+        viewer=viewer.user if viewer else None,
+        username=username,
+        page=page,
+        direction="followers",
+    )
+
+
+@router.get("/users/{username}/following")
+async def following(
+    username: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+) -> Page[UserSummary]:
+    """Whom a user follows, most recent first."""
+    return await _user_list(
+        session=session,
+        runtime=runtime,
+        viewer=viewer.user if viewer else None,
+        username=username,
+        page=page,
+        direction="following",
+    )
+
+
+@router.get("/follow-requests")
+async def follow_requests(
+    page: PageParamsDep, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> Page[UserSummary]:
+    """Incoming follow requests, most recent first."""
+    rows = await social_queries.incoming_requests(
+        session, user_id=user.id, before_id=page.before_id(), limit=page.limit
+    )
+    items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
+    return Page[UserSummary](
+        items=[UserSummary.of(u, urls=runtime.media_urls) for _, u in items], next_cursor=cursor
+    )
+
+
+@router.post("/follow-requests/{username}/approve", status_code=status.HTTP_204_NO_CONTENT)
+async def approve(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
+    """Let a requester follow you."""
+    requester = await accounts_service.get_by_username(session, username=username)
+    await social_service.approve_request(session, ids=runtime.ids, viewer=user, requester=requester)
+    await session.commit()
+    await notifications_service.announce(
+        runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester.id
+    )
+
+
+@router.post("/follow-requests/{username}/reject", status_code=status.HTTP_204_NO_CONTENT)
+async def reject(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Turn a follow request down."""
+    requester = await accounts_service.get_by_username(session, username=username)
+    await social_service.reject_request(session, viewer=user, requester=requester)
+    await session.commit()
+
+
+@router.delete("/users/{username}/follower", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_follower(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Make someone stop following you."""
+    follower = await accounts_service.get_by_username(session, username=username)
+    await social_service.remove_follower(session, viewer=user, follower=follower)
+    await session.commit()
+
+
+@router.post("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
+async def block(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Block an account: follows both ways end; they see nothing of you."""
+    target = await accounts_service.get_by_username(session, username=username)
+    await social_service.block(session, viewer=user, target=target)
+    await session.commit()
+
+
+@router.delete("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
+async def unblock(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Lift a block."""
+    target = await accounts_service.get_by_username(session, username=username)
+    await social_service.unblock(session, viewer=user, target=target)
+    await session.commit()
+
+
+@router.post("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
+async def mute(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Hide an account from your feeds and story tray."""
+    target = await accounts_service.get_by_username(session, username=username)
+    await social_service.mute(session, viewer=user, target=target)
+    await session.commit()
+
+
+@router.delete("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
+async def unmute(username: str, user: CurrentUser, session: SessionDep) -> None:
+    """Show a muted account again."""
+    target = await accounts_service.get_by_username(session, username=username)
+    await social_service.unmute(session, viewer=user, target=target)
+    await session.commit()
