@@ -274,6 +274,7 @@ async def _wipe(rt: runtime_mod.Runtime) -> None:
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2)
+    await rt.storage.delete_many(await rt.storage.list_keys(""))
     if rt.redis is not None:
         await _delete_prefix(rt, rt.settings.redis_prefix)
     else:

@@ -171,7 +171,7 @@ class ObstoreObjectStore:
 
     async def list_keys(self, prefix: str) -> list[str]:
         """Every key under a prefix."""
-        return [str(meta["path"]) for meta in await self._list(prefix)]
+        return [str(meta["path"]) for meta in await self._list(prefix or None)]
 
     async def total_bytes(self) -> int:
         """The size of everything stored."""

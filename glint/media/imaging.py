@@ -102,11 +102,19 @@ def _unsupported() -> ImageRejected:
     )
 
 
+def _too_many_pixels(max_pixels: int) -> ImageRejected:
+    return ImageRejected(
+        "image_too_large", 422, f"Images may have at most {max_pixels // 1_000_000} megapixels."
+    )
+
+
 def _open(data: bytes, fmt: str) -> Image.Image:
     if fmt in ("heif", "avif"):
         _register_heif()
     try:
         return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(MAX_PIXELS) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _unsupported() from exc
 
@@ -128,11 +136,7 @@ def probe(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXE
         raise _unsupported()
     if width * height > max_pixels:
         # A decompression bomb or just too big: refused before anything is decoded.
-        raise ImageRejected(
-            "image_too_large",
-            422,
-            f"Images may have at most {max_pixels // 1_000_000} megapixels.",
-        )
+        raise _too_many_pixels(max_pixels)
     if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise ImageRejected("corrupt_image", 422, "The JPEG file is truncated.")
     orientation = img.getexif().get(0x0112, 1)

@@ -112,8 +112,9 @@ async def process_post(ctx: JobContext) -> None:
 
 @registry.job(DELETE_OBJECTS_JOB, max_attempts=8)
 async def delete_objects(ctx: JobContext) -> None:
-    """Remove every stored object under the given prefixes (idempotent)."""
-    for prefix in ctx.payload["prefixes"]:
+    """Remove the given objects and every object under the given folders (idempotent)."""
+    await ctx.runtime.storage.delete_many(list(ctx.payload.get("keys", [])))
+    for prefix in ctx.payload.get("prefixes", []):
         keys = await ctx.runtime.storage.list_keys(prefix)
         if keys:
             await ctx.runtime.storage.delete_many(keys)

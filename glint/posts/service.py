@@ -225,14 +225,16 @@ async def delete_post(
     if post.author_id != viewer.id and viewer.role != "admin":
         raise Forbidden("Only the author or an admin can delete a post.")
     media = list(await session.scalars(sa.select(PostMedia).where(PostMedia.post_id == post.id)))
-    prefixes = [row.base_key for row in media] + [row.original_key for row in media]
+    # Renditions live in a folder per photo; originals are single keys.
+    prefixes = [row.base_key for row in media]
+    keys = [row.original_key for row in media]
     if post.status == "published":
         await session.execute(
             sa.update(User).where(User.id == post.author_id).values(post_count=User.post_count - 1)
         )
     await session.delete(post)
     job_id = await runtime.jobs.enqueue(
-        session, name=DELETE_OBJECTS_JOB, payload={"prefixes": prefixes}
+        session, name=DELETE_OBJECTS_JOB, payload={"prefixes": prefixes, "keys": keys}
     )
     await session.commit()
     await runtime.jobs.dispatch([job_id])
