@@ -15,6 +15,7 @@ from glint.infra.queue import JobContext, registry
 from glint.infra.storage import ObjectNotFound
 from glint.media import imaging
 from glint.media import service as media_service
+from glint.notifications import service as notifications_service
 from glint.posts.models import Post, PostMedia
 from glint.posts.service import DELETE_OBJECTS_JOB, PROCESS_JOB
 
@@ -99,6 +100,7 @@ async def process_post(ctx: JobContext) -> None:
             .where(Post.id == post_id, Post.status == "processing")
             .values(status="published", published_at=utcnow())
         )
+        follow_ups: list[int] = []
         if getattr(published, "rowcount", 0):
             await session.execute(
                 sa.update(User)
@@ -107,7 +109,14 @@ async def process_post(ctx: JobContext) -> None:
                 )
                 .values(post_count=User.post_count + 1)
             )
+            # Work that follows publication commits with it, so none of it can be lost.
+            follow_ups.append(
+                await notifications_service.announce_post_mentions(
+                    session, runtime=runtime, post_id=post_id
+                )
+            )
         await session.commit()
+    await runtime.jobs.dispatch(follow_ups)
 
 
 @registry.job(DELETE_OBJECTS_JOB, max_attempts=8)
