@@ -222,13 +222,14 @@ async def runtime(settings: Settings) -> AsyncIterator[runtime_mod.Runtime]:
     yield rt
     if worker is not None:
         worker.stop()
-        _delete_queue(settings.job_queue_name)
+        delete_queue(settings.job_queue_name)
     if rt.redis is not None:
         await _delete_prefix(rt, settings.redis_prefix)
     await rt.close()
 
 
-def _delete_queue(name: str) -> None:
+def delete_queue(name: str) -> None:
+    """Remove a RabbitMQ queue (and Dramatiq's delay and dead-letter queues) of a test run."""
     import pika
 
     connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))

@@ -83,13 +83,14 @@ class LiveServer:
 
 
 class LiveWorker:
-    """`glint worker` in a subprocess, consuming the run's RabbitMQ queue."""
+    """`glint worker` (or another long-running command) in a subprocess."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"worker-{time.monotonic_ns()}.log"
+    def __init__(self, env: dict[str, str], *command: str) -> None:
+        argv = list(command) or ["worker", "--threads", "4"]
+        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"{argv[0]}-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "glint", "worker", "--threads", "4"],
+            [sys.executable, "-m", "glint", *argv],
             cwd=ROOT,
             env=env,
             stdout=self._log,
