@@ -16,6 +16,7 @@ from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
 from glint.infra.metrics import Metrics
 from glint.media import router as media_router
+from glint.moderation import router as moderation_router
 from glint.notifications import router as notifications_router
 from glint.ops import router as ops_router
 from glint.posts import engagement_router
@@ -69,6 +70,7 @@ def create_app(
         engagement_router.router,
         social_router.router,
         notifications_router.router,
+        moderation_router.router,
     ):
         api.include_router(domain_router)
     app.include_router(api)

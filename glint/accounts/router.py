@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
 from limits.errors import StorageError
 
 from glint.accounts import service as accounts_service
@@ -29,8 +31,9 @@ from glint.api.deps import (
 )
 from glint.api.pagination import Page
 from glint.api.schemas import parse_path_id
-from glint.errors import NotFound, RateLimited, Unauthenticated
+from glint.errors import NotFound, PayloadTooLarge, RateLimited, Unauthenticated
 from glint.infra.runtime import Runtime
+from glint.media import service as media_service
 from glint.notifications import service as notifications_service
 from glint.social import service as social_service
 
@@ -214,6 +217,21 @@ async def update_me(
         await notifications_service.announce(
             runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester_id
         )
+    return MeOut.of(user, urls=runtime.media_urls)
+
+
+@router.put("/users/me/avatar")
+async def set_avatar(
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    image: Annotated[UploadFile, File(description="A JPEG, PNG, WebP, HEIC or AVIF photo.")],
+) -> MeOut:
+    """Replace the profile photo (validated and processed like post photos)."""
+    data = await image.read(media_service.MAX_UPLOAD_BYTES + 1)
+    if len(data) > media_service.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge("Each photo may be at most 10 MB.")
+    await media_service.set_avatar(session, runtime=runtime, user=user, data=data)
     return MeOut.of(user, urls=runtime.media_urls)
 
 

@@ -194,6 +194,18 @@ async def add_job(
 
 async def claim(db: Database, *, lease_seconds: float, job_id: int | None = None) -> Job | None:
     """Take one due job (or the given one) for this worker, exclusively until its lease ends."""
+    # Losing a race to another claimer is normal: try the next candidate a few times.
+    for _ in range(5):
+        outcome = await _try_claim(db, lease_seconds=lease_seconds, job_id=job_id)
+        if outcome is None or isinstance(outcome, Job):
+            return outcome
+    return None
+
+
+async def _try_claim(
+    db: Database, *, lease_seconds: float, job_id: int | None
+) -> Job | bool | None:
+    """The claimed job, None when nothing is due, False when another claimer won the race."""
     now = utcnow()
     async with db.session() as session:
         candidate = sa.select(Job.id).where(Job.status == "queued", Job.run_after <= now)
@@ -217,7 +229,7 @@ async def claim(db: Database, *, lease_seconds: float, job_id: int | None = None
         )
         if not getattr(result, "rowcount", 0):
             await session.rollback()
-            return None
+            return False
         await session.commit()
         return await session.get(Job, chosen, populate_existing=True)
 
@@ -284,3 +296,33 @@ async def sweep(db: Database) -> list[int]:
             .limit(1000)
         )
         return list(due)
+
+
+async def list_jobs(
+    session: AsyncSession, *, status: str, before_id: int | None, limit: int
+) -> list[Job]:
+    """Jobs in one state, newest first, limit+1 (the dead-letter list is status='dead')."""
+    query = sa.select(Job).where(Job.status == status)
+    if before_id is not None:
+        query = query.where(Job.id < before_id)
+    return list(await session.scalars(query.order_by(Job.id.desc()).limit(limit + 1)))
+
+
+async def retry_job(session: AsyncSession, *, job_id: int) -> Job | None:
+    """Give a dead job a fresh set of attempts; None when there is no such dead job."""
+    result = await session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.status == "dead")
+        .values(status="queued", attempts=0, run_after=utcnow(), finished_at=None)
+    )
+    if not getattr(result, "rowcount", 0):
+        return None
+    return await session.get(Job, job_id, populate_existing=True)
+
+
+async def counts_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many jobs are in each state (queue depth, failures)."""
+    rows = await session.execute(sa.select(Job.status, sa.func.count()).group_by(Job.status))
+    counts = dict.fromkeys(JOB_STATUSES, 0)
+    counts.update({status: int(count) for status, count in rows})
+    return counts

@@ -127,5 +127,6 @@ async def start(settings: Settings) -> Runtime:
 
 def import_job_handlers() -> None:
     """Import every domain's jobs module, so the registry knows every job kind."""
+    from glint.media import jobs as _media_jobs  # noqa: F401
     from glint.notifications import jobs as _notifications_jobs  # noqa: F401
     from glint.posts import jobs as _posts_jobs  # noqa: F401

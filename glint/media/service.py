@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,12 +17,18 @@ from glint.errors import (
     GlintError,
     NotFound,
     PayloadTooLarge,
+    Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from glint.infra.storage import StorageUnavailable
 from glint.media import imaging
 
+if TYPE_CHECKING:
+    from glint.infra.runtime import Runtime
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DELETE_OBJECTS_JOB = "media.delete_objects"
 SIZES = ("thumbnail", "small", "medium", "large")
 FORMATS = {"webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
@@ -40,6 +51,40 @@ def probe_upload(data: bytes) -> imaging.ImageInfo:
         return imaging.probe(data, max_bytes=MAX_UPLOAD_BYTES)
     except imaging.ImageRejected as exc:
         raise rejection_error(exc) from exc
+
+
+async def set_avatar(session: AsyncSession, *, runtime: Runtime, user: User, data: bytes) -> None:
+    """Process a new profile photo now (one small image), store it, and retire the old one."""
+    probe_upload(data)
+    try:
+        result = await anyio.to_thread.run_sync(functools.partial(imaging.process, data))
+    except imaging.ImageRejected as exc:
+        raise rejection_error(exc) from exc
+    base_key = f"a/{user.id}/{secrets.token_urlsafe(18)}"
+    try:
+        await asyncio.gather(
+            *(
+                runtime.storage.put(
+                    rendition_key(base_key, item.size, item.format),
+                    item.data,
+                    content_type=item.mime,
+                )
+                for item in result.renditions
+            )
+        )
+    except StorageUnavailable as exc:
+        await runtime.storage.delete_many(await runtime.storage.list_keys(base_key))
+        raise Unavailable("Media storage is unavailable.", headers={"Retry-After": "10"}) from exc
+    old = user.avatar_key
+    user.avatar_key = base_key
+    if old:
+        job_id = await runtime.jobs.enqueue(
+            session, name=DELETE_OBJECTS_JOB, payload={"prefixes": [old], "keys": []}
+        )
+        await session.commit()
+        await runtime.jobs.dispatch([job_id])
+    else:
+        await session.commit()
 
 
 def rendition_key(base_key: str, size: str, fmt: str) -> str:

@@ -17,7 +17,7 @@ from glint.media import imaging
 from glint.media import service as media_service
 from glint.notifications import service as notifications_service
 from glint.posts.models import Post, PostMedia
-from glint.posts.service import DELETE_OBJECTS_JOB, PROCESS_JOB
+from glint.posts.service import PROCESS_JOB
 
 log = get_logger(__name__)
 
@@ -46,8 +46,9 @@ async def process_post(ctx: JobContext) -> None:
     post_id = int(ctx.payload["post_id"])
     async with runtime.db.session() as session:
         post = await session.get(Post, post_id)
-        if post is None or post.status != "processing":
+        if post is None or post.status == "published":
             return  # deleted, or already finished by an earlier run
+        # A failed post comes back here only when an admin retries its dead job.
         filter_name = post.filter or "none"
         media = list(
             await session.scalars(
@@ -97,8 +98,8 @@ async def process_post(ctx: JobContext) -> None:
     async with runtime.db.session() as session:
         published = await session.execute(
             sa.update(Post)
-            .where(Post.id == post_id, Post.status == "processing")
-            .values(status="published", published_at=utcnow())
+            .where(Post.id == post_id, Post.status.in_(("processing", "failed")))
+            .values(status="published", published_at=utcnow(), failure_reason=None)
         )
         follow_ups: list[int] = []
         if getattr(published, "rowcount", 0):
@@ -117,13 +118,3 @@ async def process_post(ctx: JobContext) -> None:
             )
         await session.commit()
     await runtime.jobs.dispatch(follow_ups)
-
-
-@registry.job(DELETE_OBJECTS_JOB, max_attempts=8)
-async def delete_objects(ctx: JobContext) -> None:
-    """Remove the given objects and every object under the given folders (idempotent)."""
-    await ctx.runtime.storage.delete_many(list(ctx.payload.get("keys", [])))
-    for prefix in ctx.payload.get("prefixes", []):
-        keys = await ctx.runtime.storage.list_keys(prefix)
-        if keys:
-            await ctx.runtime.storage.delete_many(keys)

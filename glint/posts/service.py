@@ -23,7 +23,6 @@ from glint.posts.schemas import MAX_IMAGES, PostPatchIn
 from glint.social import service as social_service
 
 PROCESS_JOB = "posts.process"
-DELETE_OBJECTS_JOB = "media.delete_objects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +233,7 @@ async def delete_post(
         )
     await session.delete(post)
     job_id = await runtime.jobs.enqueue(
-        session, name=DELETE_OBJECTS_JOB, payload={"prefixes": prefixes, "keys": keys}
+        session, name=media_service.DELETE_OBJECTS_JOB, payload={"prefixes": prefixes, "keys": keys}
     )
     await session.commit()
     await runtime.jobs.dispatch([job_id])

@@ -16,16 +16,20 @@ from tests.live import LiveServer, settings_env
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[LiveServer]:
-    """A real server of the run mode under test."""
-    server = LiveServer(settings_env(settings))
+@pytest.fixture(scope="module")
+def live_server(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real server of the run mode under test, with a data folder of its own (embedded, its
+    in-process worker would otherwise work the suite's job table)."""
+    data_dir = tmp_path_factory.mktemp("schemathesis")
+    server = LiveServer(settings_env(settings, GLINT_DATA_DIR=str(data_dir)))
     server.wait_ready()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_token(live_server: LiveServer) -> str:
     """A signed-in user, so authenticated operations are fuzzed past the 401."""
     response = httpx.post(
@@ -41,7 +45,7 @@ def live_token(live_server: LiveServer) -> str:
     return str(response.json()["token"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_schema(live_server: LiveServer) -> schemathesis.BaseSchema:
     """The live server's OpenAPI description."""
     return schemathesis.openapi.from_url(f"{live_server.url}/openapi.json")
