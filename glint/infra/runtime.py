@@ -13,6 +13,7 @@ from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
 from glint.infra import queue_workers, redis_client
 from glint.infra import ratelimit as ratelimit_mod
+from glint.infra.cpu import CpuPool
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
 from glint.infra.storage import ObstoreObjectStore, open_object_store
@@ -31,6 +32,7 @@ class Runtime:
     limiter: ratelimit_mod.RateLimiter
     ids: ids_mod.IdGenerator
     media_urls: MediaUrls
+    cpu: CpuPool
     storage: ObstoreObjectStore
     jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
     metrics: Metrics = field(default_factory=Metrics)
@@ -71,6 +73,7 @@ class Runtime:
     async def close(self) -> None:
         """Release every connection."""
         await self.jobs.stop()
+        self.cpu.close()
         await self.cache.close()
         await self.db.close()
         if self.redis is not None:
@@ -116,6 +119,7 @@ async def start(settings: Settings) -> Runtime:
         limiter=limiter,
         ids=ids,
         media_urls=MediaUrls(settings.effective_secret_key),
+        cpu=CpuPool(workers=settings.job_concurrency),
         storage=open_object_store(settings.storage_url, data_dir=settings.data_dir),
         jobs=jobs,
         redis=redis,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageOps
 
 FILTERS: tuple[str, ...] = (
     "none",
@@ -138,5 +138,17 @@ def apply_filter(img: Image.Image, name: str) -> Image.Image:
         return Image.merge("RGB", (gray, gray, gray)).point(_lut(name))
     toned = rgb.point(_lut(name))
     if look.saturation != 1.0:
-        toned = ImageEnhance.Color(toned).enhance(look.saturation)
+        # Saturation is linear in RGB: one matrix pass instead of grayscale + blend.
+        toned = toned.convert("RGB", _saturation_matrix(look.saturation))
     return toned
+
+
+@cache
+def _saturation_matrix(amount: float) -> tuple[float, ...]:
+    weights = (0.299, 0.587, 0.114)  # Rec. 601 luma, as Pillow's grayscale uses
+    rows: list[float] = []
+    for channel in range(3):
+        for source, weight in enumerate(weights):
+            rows.append(weight * (1 - amount) + (amount if source == channel else 0.0))
+        rows.append(0.0)
+    return tuple(rows)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +55,7 @@ async def set_avatar(session: AsyncSession, *, runtime: Runtime, user: User, dat
     """Process a new profile photo now (one small image), store it, and retire the old one."""
     probe_upload(data)
     try:
-        result = await anyio.to_thread.run_sync(functools.partial(imaging.process, data))
+        result = await runtime.cpu.run(imaging.process, data)
     except imaging.ImageRejected as exc:
         raise rejection_error(exc) from exc
     base_key = f"a/{user.id}/{secrets.token_urlsafe(18)}"

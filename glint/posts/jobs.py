@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 
-import anyio.to_thread
 import sqlalchemy as sa
 
 from glint.accounts.models import User
@@ -66,10 +64,7 @@ async def process_post(ctx: JobContext) -> None:
             await _mark_failed(ctx, "The uploaded original is missing.")
             return
         try:
-            # CPU-bound: Pillow releases the GIL while decoding and encoding.
-            result = await anyio.to_thread.run_sync(
-                functools.partial(imaging.process, original.data, filter_name=filter_name)
-            )
+            result = await runtime.cpu.run(imaging.process, original.data, filter_name=filter_name)
         except imaging.ImageRejected as exc:
             await _mark_failed(ctx, exc.message)  # a broken file will not mend on retry
             return
