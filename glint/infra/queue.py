@@ -182,8 +182,7 @@ async def add_job(
         "dedupe_key": dedupe_key,
     }
     if dedupe_key is None:
-        session.add(Job(**values))
-        await session.flush()
+        session.add(Job(**values))  # written with the caller's other rows at its commit
         return job_id
     if await insert_ignore(session, Job, values):
         return job_id

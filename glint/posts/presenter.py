@@ -18,6 +18,30 @@ from glint.posts.models import Post, PostHashtag, PostMedia, PostMention
 from glint.posts.schemas import LocationOut, MediaOut, PostOut, PostViewer, SizeUrls
 
 
+def new_post_out(post: Post, *, author: User, urls: MediaUrls) -> PostOut:
+    """A just-accepted post, shaped without a query: it has no media, likes or comments yet."""
+    return PostOut(
+        id=post.id,
+        author=UserSummary.of(author, urls=urls),
+        caption=post.caption,
+        location=LocationOut(name=post.location_name, lat=post.location_lat, lng=post.location_lng)
+        if post.location_name
+        else None,
+        status="processing",
+        failure_reason=None,
+        media=[],
+        filter=post.filter,
+        hashtags=text.hashtags(post.caption),
+        mentions=text.mentions(post.caption),
+        like_count=0,
+        comment_count=0,
+        comments_disabled=post.comments_disabled,
+        created_at=post.created_at,
+        edited_at=None,
+        viewer=PostViewer(liked=False, saved=False),
+    )
+
+
 def _size_urls(urls: MediaUrls, base_key: str, fmt: str) -> SizeUrls:
     return SizeUrls(
         **{

@@ -97,10 +97,7 @@ async def create_post(
         location_lng=location_lng,
         filter_name=filter,
     )
-    (shaped,) = await presenter.posts_out(
-        session, posts=[post], viewer=user, urls=runtime.media_urls
-    )
-    return shaped
+    return presenter.new_post_out(post, author=user, urls=runtime.media_urls)
 
 
 @router.get("/posts/{post_id}")

@@ -96,8 +96,8 @@ async def create_post(
             comments_disabled=False,
             created_at=now,
         )
+        # One flush at commit: the unit of work orders the inserts by their foreign keys.
         session.add(post)
-        await session.flush()
         session.add_all(media_rows)
         _set_caption_entities(session, post)
         job_id = await runtime.jobs.enqueue(session, name=PROCESS_JOB, payload={"post_id": post_id})
