@@ -134,3 +134,4 @@ def import_job_handlers() -> None:
     from glint.media import jobs as _media_jobs  # noqa: F401
     from glint.notifications import jobs as _notifications_jobs  # noqa: F401
     from glint.posts import jobs as _posts_jobs  # noqa: F401
+    from glint.social import jobs as _social_jobs  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -14,8 +15,11 @@ from glint.infra.storage import ObjectNotFound
 from glint.media import imaging
 from glint.media import service as media_service
 from glint.notifications import service as notifications_service
-from glint.posts.models import Post, PostMedia
+from glint.posts.models import Comment, CommentLike, Post, PostLike, PostMedia
 from glint.posts.service import PROCESS_JOB
+
+if TYPE_CHECKING:
+    from glint.infra.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -113,3 +117,37 @@ async def process_post(ctx: JobContext) -> None:
             )
         await session.commit()
     await runtime.jobs.dispatch(follow_ups)
+
+
+async def reconcile_post_counts(runtime: Runtime) -> int:
+    """Recount post, like and comment counters from their rows; the number of rows fixed."""
+    published = (
+        sa.select(sa.func.count())
+        .where(Post.author_id == User.id, Post.status == "published")
+        .scalar_subquery()
+    )
+    likes = sa.select(sa.func.count()).where(PostLike.post_id == Post.id).scalar_subquery()
+    comments = sa.select(sa.func.count()).where(Comment.post_id == Post.id).scalar_subquery()
+    comment_likes = (
+        sa.select(sa.func.count()).where(CommentLike.comment_id == Comment.id).scalar_subquery()
+    )
+    fixed = 0
+    async with runtime.db.session() as session:
+        for statement in (
+            sa.update(User).where(User.post_count != published).values(post_count=published),
+            sa.update(Post)
+            .where(sa.or_(Post.like_count != likes, Post.comment_count != comments))
+            .values(like_count=likes, comment_count=comments),
+            sa.update(Comment)
+            .where(Comment.like_count != comment_likes)
+            .values(like_count=comment_likes),
+        ):
+            result = await session.execute(statement.execution_options(synchronize_session=False))
+            fixed += int(getattr(result, "rowcount", 0) or 0)
+        await session.commit()
+    return fixed
+
+
+@registry.periodic("posts.reconcile_counts", every_seconds=3600.0)
+async def _reconcile(runtime: Runtime) -> None:
+    await reconcile_post_counts(runtime)

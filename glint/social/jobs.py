@@ -1,0 +1,36 @@
+"""Periodic work of the social graph: follower and following counts recounted from the edges."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from glint.accounts.models import User
+from glint.infra.queue import registry
+from glint.social.models import Follow
+
+if TYPE_CHECKING:
+    from glint.infra.runtime import Runtime
+
+RECONCILE_EVERY_SECONDS = 3600.0
+
+
+async def reconcile_follow_counts(runtime: Runtime) -> int:
+    """Set every user's follower/following counts to the number of edges; rows fixed."""
+    followers = sa.select(sa.func.count()).where(Follow.followee_id == User.id).scalar_subquery()
+    following = sa.select(sa.func.count()).where(Follow.follower_id == User.id).scalar_subquery()
+    async with runtime.db.session() as session:
+        result = await session.execute(
+            sa.update(User)
+            .where(sa.or_(User.follower_count != followers, User.following_count != following))
+            .values(follower_count=followers, following_count=following)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@registry.periodic("social.reconcile_counts", every_seconds=RECONCILE_EVERY_SECONDS)
+async def _reconcile(runtime: Runtime) -> None:
+    await reconcile_follow_counts(runtime)
