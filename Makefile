@@ -49,5 +49,13 @@ format: install ## Reformat and autofix with ruff
 migrate: install ## Apply database migrations to the configured database
 	$(UV) run --frozen glint migrate
 
+.PHONY: bench-pipeline
+bench-pipeline: install ## Benchmark the image pipeline against bare Pillow (bench/results/pipeline.json)
+	$(UV) run --frozen python -m bench.pipeline
+
+.PHONY: bench-upload
+bench-upload: install ## Benchmark upload acknowledgement latency, 8 uploaders (bench/results/upload.json)
+	$(UV) run --frozen python -m bench.upload
+
 .PHONY: check
 check: lint test ## Everything CI runs, and the linters
