@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
@@ -95,6 +96,21 @@ async def _drop_database(name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def own_app(
+    settings: Settings,
+) -> AsyncIterator[tuple[runtime_mod.Runtime, httpx.AsyncClient]]:
+    """A migrated runtime of its own and a client of its app, for tests with odd settings."""
+    await migrate_mod.upgrade_async(settings.effective_database_url)
+    rt = await runtime_mod.start(settings)
+    try:
+        transport = httpx.ASGITransport(app=create_app(runtime=rt))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1") as http:
+            yield rt, http
+    finally:
+        await rt.close()
 
 
 async def wait_for_jobs(rt: runtime_mod.Runtime, *, within: float = 30.0) -> None:

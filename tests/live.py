@@ -36,21 +36,43 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-class LiveServer:
-    """`glint serve` on a free port; stopped (or killed) by the test."""
+class GlintProcess:
+    """A `glint` command in a subprocess, its output kept in a log file in the data folder."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"serve-{self.port}.log"
+    def __init__(self, env: dict[str, str], *argv: str) -> None:
+        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"{argv[0]}-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "glint", "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "glint", *argv],
             cwd=ROOT,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+
+    def log(self) -> str:
+        """What the process printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the process (SIGKILL to simulate a crash) and wait for it."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+class LiveServer(GlintProcess):
+    """`glint serve` on a free port."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(env, "serve", "--port", str(self.port), *args)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until /healthz answers, or fail with the server's log."""
@@ -66,48 +88,9 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError(f"glint serve did not become ready:\n{self.log()}")
 
-    def log(self) -> str:
-        """What the server printed so far."""
-        return self.log_path.read_text(errors="replace")
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the server (SIGKILL to simulate a crash) and wait for it."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-class LiveWorker:
-    """`glint worker` (or another long-running command) in a subprocess."""
+class LiveWorker(GlintProcess):
+    """`glint worker` (or another long-running command, such as `scheduler`)."""
 
     def __init__(self, env: dict[str, str], *command: str) -> None:
-        argv = list(command) or ["worker", "--threads", "4"]
-        self.log_path = Path(env["GLINT_DATA_DIR"]) / f"{argv[0]}-{time.monotonic_ns()}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "glint", *argv],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def log(self) -> str:
-        """What the worker printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the worker (SIGKILL to simulate a crash) and wait for it."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        super().__init__(env, *(command or ("worker", "--threads", "4")))

@@ -162,8 +162,9 @@ class RabbitJobQueue(_TableQueueBase):
         """Raise unless RabbitMQ accepts a connection."""
 
         def check() -> None:
-            channel = self._broker.channel
-            channel.queue_declare(queue=self._actor.queue_name, durable=True, passive=True)
+            # Opening (or reusing) this thread's connection proves RabbitMQ answers.
+            if not self._broker.connection.is_open:
+                raise ConnectionError("RabbitMQ connection is closed")
 
         await anyio.to_thread.run_sync(check)
 

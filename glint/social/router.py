@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from fastapi import APIRouter, Depends, status
@@ -24,6 +25,18 @@ class FollowOut(BaseModel):
     """POST /users/{username}/follow."""
 
     status: Literal["following", "requested"]
+
+
+async def _apply(
+    session: SessionDep,
+    user: User,
+    username: str,
+    action: Callable[..., Awaitable[object]],
+) -> None:
+    """Run one block/mute action on the named account and commit it."""
+    target = await accounts_service.get_by_username(session, username=username)
+    await action(session, viewer=user, target=target)
+    await session.commit()
 
 
 async def _target(session: SessionDep, viewer: User | None, username: str) -> User:
@@ -167,30 +180,22 @@ async def remove_follower(username: str, user: CurrentUser, session: SessionDep)
 @router.post("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
 async def block(username: str, user: CurrentUser, session: SessionDep) -> None:
     """Block an account: follows both ways end; they see nothing of you."""
-    target = await accounts_service.get_by_username(session, username=username)
-    await social_service.block(session, viewer=user, target=target)
-    await session.commit()
+    await _apply(session, user, username, social_service.block)
 
 
 @router.delete("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
 async def unblock(username: str, user: CurrentUser, session: SessionDep) -> None:
     """Lift a block."""
-    target = await accounts_service.get_by_username(session, username=username)
-    await social_service.unblock(session, viewer=user, target=target)
-    await session.commit()
+    await _apply(session, user, username, social_service.unblock)
 
 
 @router.post("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
 async def mute(username: str, user: CurrentUser, session: SessionDep) -> None:
     """Hide an account from your feeds and story tray."""
-    target = await accounts_service.get_by_username(session, username=username)
-    await social_service.mute(session, viewer=user, target=target)
-    await session.commit()
+    await _apply(session, user, username, social_service.mute)
 
 
 @router.delete("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
 async def unmute(username: str, user: CurrentUser, session: SessionDep) -> None:
     """Show a muted account again."""
-    target = await accounts_service.get_by_username(session, username=username)
-    await social_service.unmute(session, viewer=user, target=target)
-    await session.commit()
+    await _apply(session, user, username, social_service.unmute)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from glint.app import create_app
 from glint.infra import runtime as runtime_mod
@@ -28,16 +29,15 @@ async def test_readyz_names_every_dependency(client: httpx.AsyncClient, runtime:
         assert checks["redis"] == "ok"
 
 
-async def test_readyz_is_503_naming_a_dead_dependency(tmp_path: object) -> None:
+async def test_readyz_is_503_naming_a_dead_dependency(tmp_path: Path) -> None:
     settings = base_settings(
-        tmp_path,  # type: ignore[arg-type]
+        tmp_path,
         redis_url="redis://127.0.0.1:1/0",
         database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nothing",
     )
     rt = await runtime_mod.start(settings)
     try:
-        app: FastAPI = create_app(runtime=rt)
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=create_app(runtime=rt))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             response = await http.get("/readyz")
             health = await http.get("/healthz")
