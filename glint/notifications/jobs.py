@@ -25,6 +25,7 @@ async def record(ctx: JobContext) -> None:
             post_id=payload.get("post_id"),
             comment_id=payload.get("comment_id"),
             text=payload.get("text"),
+            activity_id=payload.get("activity_id"),
         )
         await session.commit()
 

@@ -65,6 +65,8 @@ async def announce(
             "post_id": post_id,
             "comment_id": comment_id,
             "text": text,
+            # Stamped now, not when a worker gets to it: concurrent workers must not reorder.
+            "activity_id": runtime.ids.next_id(),
         },
     )
 
@@ -114,6 +116,7 @@ async def record(
     post_id: int | None,
     comment_id: int | None,
     text: str | None,
+    activity_id: int | None = None,
 ) -> bool:
     """Store one event, grouped with its kind; False when it is not to be shown."""
     if actor_id == recipient_id:
@@ -125,7 +128,7 @@ async def record(
     if await social_service.is_blocked_either_way(session, a=actor_id, b=recipient_id):
         return False
     key = group_key(kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
-    activity = ids.next_id()
+    activity = activity_id or ids.next_id()
     await insert_ignore(
         session,
         Notification,
@@ -157,7 +160,13 @@ async def record(
         await session.execute(
             sa.update(Notification)
             .where(Notification.id == notification_id)
-            .values(activity_id=activity, read=False)
+            .values(
+                activity_id=sa.case(
+                    (Notification.activity_id < activity, activity),
+                    else_=Notification.activity_id,
+                ),
+                read=False,
+            )
         )
     return added
 
