@@ -13,6 +13,7 @@ from glint.api import errors as api_errors
 from glint.api.deps import rate_limit
 from glint.api.middleware import RequestContextMiddleware
 from glint.config import Settings
+from glint.feeds import router as feeds_router
 from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
 from glint.infra.metrics import Metrics
@@ -74,6 +75,7 @@ def create_app(
         posts_router.router,
         engagement_router.router,
         social_router.router,
+        feeds_router.router,
         notifications_router.router,
         moderation_router.router,
     ):

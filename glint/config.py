@@ -78,6 +78,46 @@ class Settings(BaseSettings):
         ge=1,
         description="Followers above which an author's posts are pulled at read time.",
     )
+    feed_active_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Followers signed in within this many days get posts pushed to their "
+        "timelines; anyone else has theirs rebuilt from the database when they come back.",
+    )
+    feed_timeline_cap: int = Field(
+        default=800, ge=50, le=10_000, description="Post IDs kept in each home timeline."
+    )
+    feed_fanout_batch: int = Field(
+        default=1000, ge=1, le=5000, description="Timelines written per fan-out round trip."
+    )
+    ranked_like_weight: float = Field(
+        default=2.0, ge=0, description="Ranked feed: points per like."
+    )
+    ranked_comment_weight: float = Field(
+        default=3.0, ge=0, description="Ranked feed: points per comment."
+    )
+    ranked_recency_weight: float = Field(
+        default=1000.0, ge=0, description="Ranked feed: points of recency, divided by hours+1."
+    )
+    ranked_window_days: int = Field(
+        default=7, ge=1, le=90, description="Ranked feed: how far back candidates go."
+    )
+    explore_refresh_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description="How often the explore candidates are recomputed (never per request).",
+    )
+    explore_window_days: int = Field(
+        default=30, ge=1, le=365, description="Explore: how far back candidates go."
+    )
+    redis_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="After Redis fails, requests skip it this long before one tries again.",
+    )
     session_ttl_days: int = Field(
         default=60, ge=1, le=3650, description="Days a sign-in session lives without use."
     )

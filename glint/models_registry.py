@@ -10,7 +10,9 @@ from glint.infra.db import Base
 def metadata() -> sa.MetaData:
     """The metadata of every table, all models imported."""
     from glint.accounts import models as _accounts  # noqa: F401
+    from glint.feeds import models as _feeds  # noqa: F401
     from glint.infra import queue as _queue  # noqa: F401
+    from glint.infra import timelines as _timelines  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401
     from glint.posts import models as _posts  # noqa: F401
     from glint.social import models as _social  # noqa: F401

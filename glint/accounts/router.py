@@ -32,6 +32,7 @@ from glint.api.deps import (
 from glint.api.pagination import Page
 from glint.api.schemas import parse_path_id
 from glint.errors import NotFound, PayloadTooLarge, RateLimited, Unauthenticated
+from glint.feeds import timeline as feeds_timeline
 from glint.infra.runtime import Runtime
 from glint.media import service as media_service
 from glint.notifications import service as notifications_service
@@ -214,6 +215,7 @@ async def update_me(
         approved = await social_service.approve_all_requests(session, ids=runtime.ids, user=user)
     await session.commit()
     for requester_id in approved:
+        await feeds_timeline.merge_author(runtime, user_id=requester_id, author_id=user.id)
         await notifications_service.announce(
             runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester_id
         )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from glint.infra.breaker import CircuitBreaker, CircuitOpen
+
+T = TypeVar("T")
 
 
 class CacheUnavailable(Exception):
@@ -121,74 +125,80 @@ class MemoryCache:
 class RedisCache:
     """Scale-out: Redis strings under a prefix, shared by every instance."""
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str) -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, prefix: str, breaker: CircuitBreaker | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix + "cache:"
+        # While Redis is down, calls fail at once instead of each waiting for a timeout.
+        self._breaker = breaker or CircuitBreaker("redis")
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            self._breaker.before_call()
+        except CircuitOpen as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        try:
+            result = await operation()
+        except (RedisError, OSError) as exc:
+            self._breaker.failed()
+            raise CacheUnavailable(str(exc)) from exc
+        self._breaker.succeeded()
+        return result
 
     def _key(self, key: str) -> str:
         return self._prefix + key
 
     async def get(self, key: str) -> bytes | None:
         """The value, or None when missing or expired."""
-        try:
-            value = await self._client.get(self._key(key))
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        value = await self._call(lambda: self._client.get(self._key(key)))
         return _as_bytes(value)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         """Values in the order of the keys, in one round trip."""
         if not keys:
             return []
-        try:
-            values = await self._client.mget([self._key(k) for k in keys])
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        values = await self._call(lambda: self._client.mget([self._key(k) for k in keys]))
         return [_as_bytes(value) for value in values]
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Store a value."""
-        try:
-            await self._client.set(self._key(key), value, px=_ms(ttl))
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        await self._call(lambda: self._client.set(self._key(key), value, px=_ms(ttl)))
 
     async def set_many(self, items: dict[str, bytes], *, ttl: float | None = None) -> None:
         """Store several values in one pipeline."""
         if not items:
             return
-        try:
+
+        async def write() -> None:
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, value in items.items():
                     pipe.set(self._key(key), value, px=_ms(ttl))
                 await pipe.execute()
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+
+        await self._call(write)
 
     async def delete(self, *keys: str) -> None:
         """Forget keys."""
-        if not keys:
-            return
-        try:
-            await self._client.delete(*[self._key(k) for k in keys])
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
+        if keys:
+            await self._call(lambda: self._client.delete(*[self._key(k) for k in keys]))
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """Add to a counter atomically."""
         full = self._key(key)
-        try:
+
+        async def add() -> list[object]:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.incrby(full, amount)
                 if ttl is not None:
                     pipe.pexpire(full, _ms(ttl) or 1, nx=True)
-                results = await pipe.execute()
-        except RedisError as exc:
-            raise CacheUnavailable(str(exc)) from exc
-        return int(results[0])
+                return list(await pipe.execute())
+
+        results = await self._call(add)
+        return int(str(results[0]))
 
     async def ping(self) -> None:
-        """Raise CacheUnavailable unless Redis answers."""
+        """Raise CacheUnavailable unless Redis answers (the breaker does not stop a ping)."""
         try:
             await self._client.ping()
         except (RedisError, OSError) as exc:

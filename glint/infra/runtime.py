@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -13,6 +14,8 @@ from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
 from glint.infra import queue_workers, redis_client
 from glint.infra import ratelimit as ratelimit_mod
+from glint.infra import timelines as timelines_mod
+from glint.infra.breaker import CircuitBreaker
 from glint.infra.cpu import CpuPool
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
@@ -35,6 +38,7 @@ class Runtime:
     cpu: CpuPool
     storage: ObstoreObjectStore
     jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
+    timelines: timelines_mod.TimelineStore
     metrics: Metrics = field(default_factory=Metrics)
     redis: aioredis.Redis | None = None
 
@@ -88,15 +92,29 @@ async def start(settings: Settings) -> Runtime:
     redis: aioredis.Redis | None = None
     cache: cache_mod.Cache
     allocator: ids_mod.ShardAllocator
+    timelines: timelines_mod.TimelineStore
+    fresh_for = dt.timedelta(days=settings.feed_active_days)
     if settings.redis_url:
         redis = redis_client.connect(settings.redis_url)
-        cache = cache_mod.RedisCache(redis, prefix=settings.redis_prefix)
+        # One breaker for this process's view of Redis: cache and timelines fail over together.
+        breaker = CircuitBreaker("redis", reset_after=settings.redis_retry_seconds)
+        cache = cache_mod.RedisCache(redis, prefix=settings.redis_prefix, breaker=breaker)
+        timelines = timelines_mod.RedisTimelineStore(
+            redis,
+            prefix=settings.redis_prefix,
+            fresh_for=fresh_for,
+            breaker=breaker,
+            cap=settings.feed_timeline_cap,
+        )
         limiter = ratelimit_mod.redis_rate_limiter(
             settings.redis_url, prefix=settings.redis_prefix, enabled=settings.rate_limits_enabled
         )
         allocator = redis_client.RedisShardAllocator(redis, prefix=settings.redis_prefix)
     else:
         cache = cache_mod.MemoryCache()
+        timelines = timelines_mod.SqlTimelineStore(
+            database, fresh_for=fresh_for, cap=settings.feed_timeline_cap
+        )
         limiter = ratelimit_mod.memory_rate_limiter(enabled=settings.rate_limits_enabled)
         allocator = ids_mod.ProcessShardAllocator()
     try:
@@ -122,6 +140,7 @@ async def start(settings: Settings) -> Runtime:
         cpu=CpuPool(workers=settings.job_concurrency),
         storage=open_object_store(settings.storage_url, data_dir=settings.data_dir),
         jobs=jobs,
+        timelines=timelines,
         redis=redis,
     )
     jobs.bind(runtime)
@@ -131,6 +150,7 @@ async def start(settings: Settings) -> Runtime:
 
 def import_job_handlers() -> None:
     """Import every domain's jobs module, so the registry knows every job kind."""
+    from glint.feeds import jobs as _feeds_jobs  # noqa: F401
     from glint.media import jobs as _media_jobs  # noqa: F401
     from glint.notifications import jobs as _notifications_jobs  # noqa: F401
     from glint.posts import jobs as _posts_jobs  # noqa: F401

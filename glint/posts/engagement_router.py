@@ -22,6 +22,7 @@ from glint.api.schemas import parse_path_id
 from glint.errors import NotFound
 from glint.infra.runtime import Runtime
 from glint.notifications import service as notifications_service
+from glint.posts import cache as posts_cache
 from glint.posts import engagement, presenter
 from glint.posts.models import Comment, CommentLike
 from glint.posts.schemas import CommentIn, CommentOut, CommentViewer, LikeOut, PostOut, SaveOut
@@ -46,6 +47,7 @@ async def like(
     )
     await session.commit()
     if added:
+        await posts_cache.forget(runtime, [post.id])
         await notifications_service.announce(
             runtime, kind="like", actor_id=user.id, recipient_id=post.author_id, post_id=post.id
         )
@@ -60,6 +62,7 @@ async def unlike(
     post, removed = await engagement.unlike_post(session, viewer=user, post_id=_id(post_id, "post"))
     await session.commit()
     if removed:
+        await posts_cache.forget(runtime, [post.id])
         await notifications_service.withdraw(
             runtime, kinds=("like",), actor_id=user.id, recipient_id=post.author_id, post_id=post.id
         )
@@ -157,17 +160,23 @@ async def comment(
         parent_id=body.parent_id,
     )
     await session.commit()
+    await posts_cache.forget(runtime, [created.post_id])
     await notifications_service.announce_comment(runtime, comment_id=created.id)
     (shaped,) = await _comments_out(session, runtime, user, [(created, user)])
     return shaped
 
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_comment(comment_id: str, user: CurrentUser, session: SessionDep) -> None:
+async def delete_comment(
+    comment_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Delete a comment: its author, the post's author or an admin."""
     # Notifications about the comment go with it: their foreign key cascades.
-    await engagement.delete_comment(session, viewer=user, comment_id=_id(comment_id, "comment"))
+    removed = await engagement.delete_comment(
+        session, viewer=user, comment_id=_id(comment_id, "comment")
+    )
     await session.commit()
+    await posts_cache.forget(runtime, [removed.post_id])
 
 
 @router.post("/comments/{comment_id}/like", dependencies=[Depends(rate_limit("likes"))])

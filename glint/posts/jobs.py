@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from glint.accounts.models import User
+from glint.feeds import jobs as feeds_jobs
 from glint.infra.db import utcnow
 from glint.infra.logging import get_logger
 from glint.infra.queue import JobContext, registry
@@ -110,6 +111,9 @@ async def process_post(ctx: JobContext) -> None:
                 .values(post_count=User.post_count + 1)
             )
             # Work that follows publication commits with it, so none of it can be lost.
+            follow_ups.append(
+                await feeds_jobs.enqueue_fanout(session, runtime=runtime, post_id=post_id)
+            )
             follow_ups.append(
                 await notifications_service.announce_post_mentions(
                     session, runtime=runtime, post_id=post_id

@@ -12,6 +12,7 @@ from glint.api.pagination import Page, PageParamsDep, page_by_id
 from glint.api.schemas import clean_text, parse_path_id
 from glint.errors import NotFound, PayloadTooLarge, ValidationFailed
 from glint.media import service as media_service
+from glint.posts import cache as posts_cache
 from glint.posts import presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import (
@@ -122,6 +123,7 @@ async def update_post(
         session, viewer=user, post_id=_post_id(post_id), changes=body
     )
     await session.commit()
+    await posts_cache.forget(runtime, [post.id])
     (shaped,) = await presenter.posts_out(
         session, posts=[post], viewer=user, urls=runtime.media_urls
     )

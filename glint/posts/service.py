@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User
 from glint.errors import Forbidden, NotFound, Unavailable, ValidationFailed
+from glint.feeds import jobs as feeds_jobs
 from glint.infra.db import utcnow
 from glint.infra.runtime import Runtime
 from glint.infra.storage import StorageUnavailable
 from glint.media import service as media_service
+from glint.posts import cache as posts_cache
 from glint.posts import text
 from glint.posts.models import Post, PostHashtag, PostMedia, PostMention
 from glint.posts.schemas import MAX_IMAGES, PostPatchIn
@@ -231,9 +233,18 @@ async def delete_post(
         await session.execute(
             sa.update(User).where(User.id == post.author_id).values(post_count=User.post_count - 1)
         )
+    author_id = post.author_id
     await session.delete(post)
-    job_id = await runtime.jobs.enqueue(
-        session, name=media_service.DELETE_OBJECTS_JOB, payload={"prefixes": prefixes, "keys": keys}
-    )
+    job_ids = [
+        await runtime.jobs.enqueue(
+            session,
+            name=media_service.DELETE_OBJECTS_JOB,
+            payload={"prefixes": prefixes, "keys": keys},
+        ),
+        await feeds_jobs.enqueue_retract(
+            session, runtime=runtime, post_id=post_id, author_id=author_id
+        ),
+    ]
     await session.commit()
-    await runtime.jobs.dispatch([job_id])
+    await posts_cache.forget(runtime, [post_id])
+    await runtime.jobs.dispatch(job_ids)

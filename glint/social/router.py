@@ -14,6 +14,7 @@ from glint.accounts.schemas import UserSummary
 from glint.api.deps import CurrentUser, RuntimeDep, SessionDep, ViewerDep, rate_limit
 from glint.api.pagination import Page, PageParamsDep, page_by_id
 from glint.errors import Forbidden
+from glint.feeds import timeline as feeds_timeline
 from glint.notifications import service as notifications_service
 from glint.social import queries as social_queries
 from glint.social import service as social_service
@@ -32,11 +33,12 @@ async def _apply(
     user: User,
     username: str,
     action: Callable[..., Awaitable[object]],
-) -> None:
-    """Run one block/mute action on the named account and commit it."""
+) -> User:
+    """Run one block/mute action on the named account and commit it; the account."""
     target = await accounts_service.get_by_username(session, username=username)
     await action(session, viewer=user, target=target)
     await session.commit()
+    return target
 
 
 async def _target(session: SessionDep, viewer: User | None, username: str) -> User:
@@ -55,6 +57,8 @@ async def follow(
         session, ids=runtime.ids, viewer=user, target=target
     )
     await session.commit()
+    if changed and state == "following":
+        await feeds_timeline.merge_author(runtime, user_id=user.id, author_id=target.id)
     if changed:
         kind = "follow" if state == "following" else "follow_request"
         await notifications_service.announce(
@@ -72,6 +76,7 @@ async def unfollow(
     changed = await social_service.unfollow(session, viewer=user, target=target)
     await session.commit()
     if changed:
+        await feeds_timeline.drop_author(runtime, user_id=user.id, author_id=target.id)
         await notifications_service.withdraw(
             runtime, kinds=("follow", "follow_request"), actor_id=user.id, recipient_id=target.id
         )
@@ -156,6 +161,7 @@ async def approve(
     requester = await accounts_service.get_by_username(session, username=username)
     await social_service.approve_request(session, ids=runtime.ids, viewer=user, requester=requester)
     await session.commit()
+    await feeds_timeline.merge_author(runtime, user_id=requester.id, author_id=user.id)
     await notifications_service.announce(
         runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester.id
     )
@@ -170,17 +176,21 @@ async def reject(username: str, user: CurrentUser, session: SessionDep) -> None:
 
 
 @router.delete("/users/{username}/follower", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_follower(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def remove_follower(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Make someone stop following you."""
     follower = await accounts_service.get_by_username(session, username=username)
     await social_service.remove_follower(session, viewer=user, follower=follower)
     await session.commit()
+    await feeds_timeline.drop_author(runtime, user_id=follower.id, author_id=user.id)
 
 
 @router.post("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
-async def block(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def block(username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Block an account: follows both ways end; they see nothing of you."""
-    await _apply(session, user, username, social_service.block)
+    target = await _apply(session, user, username, social_service.block)
+    await feeds_timeline.drop_authors_both_ways(runtime, a=user.id, b=target.id)
 
 
 @router.delete("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
@@ -190,12 +200,17 @@ async def unblock(username: str, user: CurrentUser, session: SessionDep) -> None
 
 
 @router.post("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
-async def mute(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def mute(username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Hide an account from your feeds and story tray."""
-    await _apply(session, user, username, social_service.mute)
+    target = await _apply(session, user, username, social_service.mute)
+    await feeds_timeline.drop_author(runtime, user_id=user.id, author_id=target.id)
 
 
 @router.delete("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
-async def unmute(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def unmute(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Show a muted account again."""
-    await _apply(session, user, username, social_service.unmute)
+    target = await _apply(session, user, username, social_service.unmute)
+    if await social_service.is_following(session, follower_id=user.id, followee_id=target.id):
+        await feeds_timeline.merge_author(runtime, user_id=user.id, author_id=target.id)

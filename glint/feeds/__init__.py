@@ -1,0 +1,1 @@
+"""Feeds: the home timeline (hybrid fan-out), the ranked feed and explore."""

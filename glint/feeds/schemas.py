@@ -1,0 +1,8 @@
+"""Shapes of the feeds domain: every feed is a page of posts."""
+
+from __future__ import annotations
+
+from glint.api.pagination import Page
+from glint.posts.schemas import PostOut
+
+FeedPage = Page[PostOut]

@@ -1,0 +1,199 @@
+"""The read side of feeds: the home timeline, the ranked feed and explore, one page at a time.
+
+Every page is checked against the live graph before it is shown (followed, not muted, not
+blocked, author active, post published), so a stale timeline can only make a page shorter to
+assemble, never show what it should not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Sequence
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from glint.accounts.models import User
+from glint.api.pagination import Page, PageParams, cursor_int, decode_cursor, encode_cursor
+from glint.errors import BadRequest
+from glint.feeds import ranking, timeline
+from glint.feeds.models import ExploreCandidate
+from glint.infra.cache import CacheUnavailable
+from glint.infra.runtime import Runtime
+from glint.posts import cache as posts_cache
+from glint.posts import engagement
+from glint.posts.schemas import PostOut, PostViewer
+from glint.social import queries as social_queries
+from glint.social.models import Follow, Mute
+
+# Rounds of fetch-and-filter before a page is returned short (with a cursor to go on).
+MAX_ROUNDS = 5
+RANKED_SNAPSHOT_SECONDS = 900.0
+
+
+async def with_viewer_flags(
+    session: AsyncSession, *, viewer: User, posts: list[PostOut]
+) -> list[PostOut]:
+    """The posts with the viewer's liked and saved flags, in one query each."""
+    if not posts:
+        return []
+    liked, saved = await engagement.viewer_flags(
+        session, viewer_id=viewer.id, post_ids=[post.id for post in posts]
+    )
+    return [
+        post.model_copy(
+            update={"viewer": PostViewer(liked=post.id in liked, saved=post.id in saved)}
+        )
+        for post in posts
+    ]
+
+
+async def home_feed(
+    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+) -> Page[PostOut]:
+    """One page of the home feed: own and followed accounts' posts, newest first."""
+    before_id = params.before_id()
+    want = params.limit + 1
+    items: list[PostOut] = []
+    exhausted = False
+    for _ in range(MAX_ROUNDS):
+        fetch = want - len(items) + 10
+        ids = await timeline.candidate_ids(
+            session, runtime=runtime, user_id=viewer.id, before_id=before_id, limit=fetch
+        )
+        if not ids:
+            exhausted = True
+            break
+        posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=ids)
+        allowed = await timeline.visible_home_authors(
+            session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
+        )
+        items.extend(posts[pid] for pid in ids if pid in posts and posts[pid].author.id in allowed)
+        before_id = ids[-1]
+        if len(items) >= want:
+            break
+        if len(ids) < fetch:
+            exhausted = True
+            break
+    page = items[: params.limit]
+    more = len(items) > params.limit or not exhausted
+    cursor_id = page[-1].id if len(items) > params.limit else before_id
+    next_cursor = encode_cursor({"id": cursor_id}) if more and cursor_id is not None else None
+    return Page(
+        items=await with_viewer_flags(session, viewer=viewer, posts=page), next_cursor=next_cursor
+    )
+
+
+async def ranked_feed(
+    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+) -> Page[PostOut]:
+    """One page of the ranked feed; the order is fixed when the first page is asked for."""
+    snapshot, offset = None, 0
+    if params.cursor is not None:
+        position = decode_cursor(params.cursor)
+        snapshot_key = position.get("s")
+        if not isinstance(snapshot_key, str) or len(snapshot_key) > 40:
+            raise BadRequest("The cursor is not one this server gave out.", code="invalid_cursor")
+        offset = cursor_int(position, "o")
+        snapshot = await _load_snapshot(runtime, viewer.id, snapshot_key)
+        key = snapshot_key
+    if snapshot is None:
+        # First page, or the snapshot is gone (expired, cache down): rank afresh.
+        snapshot = await ranking.rank_home(session, runtime=runtime, viewer=viewer)
+        key = secrets.token_urlsafe(9)
+        await _store_snapshot(runtime, viewer.id, key, snapshot)
+    page_ids = snapshot[offset : offset + params.limit]
+    posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=page_ids)
+    allowed = await timeline.visible_home_authors(
+        session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
+    )
+    items = [posts[pid] for pid in page_ids if pid in posts and posts[pid].author.id in allowed]
+    end = offset + len(page_ids)
+    next_cursor = encode_cursor({"s": key, "o": end}) if end < len(snapshot) else None
+    return Page(
+        items=await with_viewer_flags(session, viewer=viewer, posts=items), next_cursor=next_cursor
+    )
+
+
+def _snapshot_key(viewer_id: int, key: str) -> str:
+    return f"ranked:{viewer_id}:{key}"
+
+
+async def _load_snapshot(runtime: Runtime, viewer_id: int, key: str) -> list[int] | None:
+    try:
+        raw = await runtime.cache.get(_snapshot_key(viewer_id, key))
+    except CacheUnavailable:
+        return None
+    if raw is None:
+        return None
+    value = orjson.loads(raw)
+    return [int(item) for item in value]
+
+
+async def _store_snapshot(runtime: Runtime, viewer_id: int, key: str, ids: list[int]) -> None:
+    # Cache down: the next page ranks afresh.
+    with contextlib.suppress(CacheUnavailable):
+        await runtime.cache.set(
+            _snapshot_key(viewer_id, key), orjson.dumps(ids), ttl=RANKED_SNAPSHOT_SECONDS
+        )
+
+
+async def explore(
+    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+) -> Page[PostOut]:
+    """One page of explore: scored public posts of accounts the viewer does not follow."""
+    query = sa.select(ExploreCandidate.post_id, ExploreCandidate.score).where(
+        ExploreCandidate.author_id != viewer.id,
+        ~sa.exists().where(
+            Follow.follower_id == viewer.id, Follow.followee_id == ExploreCandidate.author_id
+        ),
+        ~sa.exists().where(Mute.muter_id == viewer.id, Mute.muted_id == ExploreCandidate.author_id),
+        social_queries.not_blocked_with(viewer.id, ExploreCandidate.author_id),
+    )
+    if params.cursor is not None:
+        position = decode_cursor(params.cursor)
+        score = position.get("score")
+        if not isinstance(score, int | float) or isinstance(score, bool):
+            raise BadRequest("The cursor is not one this server gave out.", code="invalid_cursor")
+        after = cursor_int(position, "id")
+        query = query.where(
+            sa.or_(
+                ExploreCandidate.score < score,
+                sa.and_(ExploreCandidate.score == score, ExploreCandidate.post_id < after),
+            )
+        )
+    rows = list(
+        await session.execute(
+            query.order_by(ExploreCandidate.score.desc(), ExploreCandidate.post_id.desc()).limit(
+                params.limit + 1
+            )
+        )
+    )
+    page_rows = rows[: params.limit]
+    ids = [post_id for post_id, _ in page_rows]
+    posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=ids)
+    public = await _public_active(session, author_ids=[post.author.id for post in posts.values()])
+    items = [posts[pid] for pid in ids if pid in posts and posts[pid].author.id in public]
+    next_cursor = None
+    if len(rows) > params.limit and page_rows:
+        last_id, last_score = page_rows[-1]
+        next_cursor = encode_cursor({"score": last_score, "id": last_id})
+    return Page(
+        items=await with_viewer_flags(session, viewer=viewer, posts=items), next_cursor=next_cursor
+    )
+
+
+async def _public_active(session: AsyncSession, *, author_ids: Sequence[int]) -> set[int]:
+    if not author_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(User.id).where(
+            User.id.in_(set(author_ids)),
+            User.is_private.is_(False),
+            User.banned_at.is_(None),
+            User.deleted_at.is_(None),
+        )
+    )
+    return set(rows)

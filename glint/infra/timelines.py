@@ -1,0 +1,341 @@
+"""Home timelines: per user, the newest post IDs pushed to them. SQL embedded, Redis at scale.
+
+A timeline is a cache of fan-out, never the source of truth: the feed is always rebuildable from
+follows and posts. So each timeline is *fresh* only for a while after it was built or read; a
+user who comes back after that has it rebuilt from the database before the first read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+import redis.asyncio as aioredis
+import sqlalchemy as sa
+from redis.exceptions import RedisError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from glint.infra.breaker import CircuitBreaker, CircuitOpen
+from glint.infra.db import Base, Database, UTCDateTime, utcnow
+
+DEFAULT_CAP = 800
+
+
+class TimelineUnavailable(Exception):
+    """The timeline store did not answer (or its breaker is open); read from the database."""
+
+
+class TimelineStore(Protocol):
+    """Capped, newest-first sets of post IDs, one per user."""
+
+    cap: int
+
+    async def read(
+        self, user_id: int, *, before_id: int | None, limit: int, generation: int
+    ) -> list[int] | None:
+        """Up to `limit` IDs below before_id, newest first; None when not fresh (rebuild it).
+
+        A timeline built under another generation is not fresh: bumping the generation
+        invalidates every timeline at once (after writes were lost to an outage).
+        """
+        ...
+
+    async def rebuild(self, user_id: int, post_ids: Sequence[int], *, generation: int) -> None:
+        """Replace the timeline with these IDs (capped) and mark it fresh for this generation."""
+        ...
+
+    async def push(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """Add one post to many timelines (fan-out), trimming each to the cap."""
+        ...
+
+    async def add(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Merge posts into one timeline (a new follow)."""
+        ...
+
+    async def remove(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Take posts out of one timeline (unfollow, block, mute)."""
+        ...
+
+    async def retract(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """Take one post out of many timelines (a deleted post)."""
+        ...
+
+    async def forget(self, user_id: int) -> None:
+        """Mark the timeline stale, so the next read rebuilds it."""
+        ...
+
+    async def trim(self) -> int:
+        """Cut every timeline to the cap; entries removed (Redis trims on every push)."""
+        ...
+
+
+class TimelineState(Base):
+    """Embedded: when each user's timeline stops being fresh."""
+
+    __tablename__ = "timelines"
+
+    user_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    fresh_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    generation: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class TimelineEntry(Base):
+    """Embedded: one post in one user's timeline."""
+
+    __tablename__ = "timeline_entries"
+
+    user_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    post_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+
+    # A deleted post leaves every timeline by this index.
+    __table_args__ = (sa.Index("ix_timeline_entries_post_id", "post_id"),)
+
+
+class SqlTimelineStore:
+    """Embedded: two tables in the application database."""
+
+    def __init__(self, db: Database, *, fresh_for: dt.timedelta, cap: int = DEFAULT_CAP) -> None:
+        self._db = db
+        self._fresh_for = fresh_for
+        self.cap = cap
+
+    def _insert(self, rows: list[dict[str, int]]) -> sa.Executable:
+        if self._db.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            return sqlite_insert(TimelineEntry).values(rows).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(TimelineEntry).values(rows).on_conflict_do_nothing()
+
+    async def read(
+        self, user_id: int, *, before_id: int | None, limit: int, generation: int
+    ) -> list[int] | None:
+        """IDs of a fresh timeline; freshness is extended at most daily (reads stay reads)."""
+        now = utcnow()
+        async with self._db.session() as session:
+            state = (
+                await session.execute(
+                    sa.select(TimelineState.fresh_until, TimelineState.generation).where(
+                        TimelineState.user_id == user_id
+                    )
+                )
+            ).first()
+            if state is None or state.fresh_until <= now or state.generation != generation:
+                return None
+            fresh_until = state.fresh_until
+            query = sa.select(TimelineEntry.post_id).where(TimelineEntry.user_id == user_id)
+            if before_id is not None:
+                query = query.where(TimelineEntry.post_id < before_id)
+            ids = list(
+                await session.scalars(query.order_by(TimelineEntry.post_id.desc()).limit(limit))
+            )
+            if fresh_until - now < self._fresh_for - dt.timedelta(days=1):
+                await session.execute(
+                    sa.update(TimelineState)
+                    .where(TimelineState.user_id == user_id)
+                    .values(fresh_until=now + self._fresh_for)
+                )
+                await session.commit()
+            return ids
+
+    async def rebuild(self, user_id: int, post_ids: Sequence[int], *, generation: int) -> None:
+        """Replace the entries and mark fresh, in one transaction."""
+        keep = sorted(set(post_ids), reverse=True)[: self.cap]
+        async with self._db.session() as session:
+            await session.execute(sa.delete(TimelineEntry).where(TimelineEntry.user_id == user_id))
+            if keep:
+                await session.execute(
+                    self._insert([{"user_id": user_id, "post_id": pid} for pid in keep])
+                )
+            await session.execute(sa.delete(TimelineState).where(TimelineState.user_id == user_id))
+            session.add(
+                TimelineState(
+                    user_id=user_id,
+                    fresh_until=utcnow() + self._fresh_for,
+                    generation=generation,
+                )
+            )
+            await session.commit()
+
+    async def push(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """One multi-row insert per call (callers batch)."""
+        if user_ids:
+            async with self._db.session() as session:
+                await session.execute(
+                    self._insert([{"user_id": uid, "post_id": post_id} for uid in set(user_ids)])
+                )
+                await session.commit()
+
+    async def add(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Insert, ignoring IDs already there."""
+        if post_ids:
+            async with self._db.session() as session:
+                await session.execute(
+                    self._insert([{"user_id": user_id, "post_id": pid} for pid in set(post_ids)])
+                )
+                await session.commit()
+
+    async def remove(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Delete these entries of one user."""
+        if post_ids:
+            async with self._db.session() as session:
+                await session.execute(
+                    sa.delete(TimelineEntry).where(
+                        TimelineEntry.user_id == user_id, TimelineEntry.post_id.in_(post_ids)
+                    )
+                )
+                await session.commit()
+
+    async def retract(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """Delete the post from every timeline (the key makes the user list unnecessary)."""
+        async with self._db.session() as session:
+            await session.execute(sa.delete(TimelineEntry).where(TimelineEntry.post_id == post_id))
+            await session.commit()
+
+    async def forget(self, user_id: int) -> None:
+        """Drop the freshness mark (the entries go at the rebuild)."""
+        async with self._db.session() as session:
+            await session.execute(sa.delete(TimelineState).where(TimelineState.user_id == user_id))
+            await session.commit()
+
+    async def trim(self) -> int:
+        """Delete entries ranked beyond the cap in their timeline."""
+        ranked = sa.select(
+            TimelineEntry.user_id,
+            TimelineEntry.post_id,
+            sa.func.row_number()
+            .over(partition_by=TimelineEntry.user_id, order_by=TimelineEntry.post_id.desc())
+            .label("rank"),
+        ).subquery()
+        beyond = sa.select(ranked.c.user_id, ranked.c.post_id).where(ranked.c.rank > self.cap)
+        async with self._db.session() as session:
+            result = await session.execute(
+                sa.delete(TimelineEntry).where(
+                    sa.tuple_(TimelineEntry.user_id, TimelineEntry.post_id).in_(beyond)
+                )
+            )
+            await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class RedisTimelineStore:
+    """Scale-out: one sorted set per user (member and score the post ID) and a freshness key.
+
+    Every call goes through a circuit breaker: while Redis is down, callers get
+    TimelineUnavailable at once and serve from the database.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str,
+        fresh_for: dt.timedelta,
+        breaker: CircuitBreaker,
+        cap: int = DEFAULT_CAP,
+    ) -> None:
+        self._client = client
+        self._prefix = prefix + "tl:"
+        self._ttl = int(fresh_for.total_seconds())
+        self._breaker = breaker
+        self.cap = cap
+
+    def _key(self, user_id: int) -> str:
+        return f"{self._prefix}{user_id}"
+
+    def _fresh_key(self, user_id: int) -> str:
+        return f"{self._prefix}{user_id}:fresh"
+
+    async def _run(self, pipe: aioredis.client.Pipeline) -> list[object]:
+        try:
+            self._breaker.before_call()
+        except CircuitOpen as exc:
+            raise TimelineUnavailable(str(exc)) from exc
+        try:
+            results = list(await pipe.execute())
+        except (RedisError, OSError) as exc:
+            self._breaker.failed()
+            raise TimelineUnavailable(str(exc)) from exc
+        self._breaker.succeeded()
+        return results
+
+    async def read(
+        self, user_id: int, *, before_id: int | None, limit: int, generation: int
+    ) -> list[int] | None:
+        """One round trip: freshness, the IDs, and the sliding expiry."""
+        key, fresh = self._key(user_id), self._fresh_key(user_id)
+        top = f"({before_id}" if before_id is not None else "+inf"
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.get(fresh)
+            pipe.zrevrangebyscore(key, top, "-inf", start=0, num=limit)
+            pipe.expire(fresh, self._ttl)
+            pipe.expire(key, self._ttl)
+            results = await self._run(pipe)
+        if results[0] != str(generation).encode():
+            return None
+        members = results[1]
+        assert isinstance(members, list)
+        return [int(member) for member in members]
+
+    async def rebuild(self, user_id: int, post_ids: Sequence[int], *, generation: int) -> None:
+        """Replace atomically (MULTI), so a reader sees the old or the new timeline."""
+        key, fresh = self._key(user_id), self._fresh_key(user_id)
+        keep = sorted(set(post_ids), reverse=True)[: self.cap]
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            if keep:
+                pipe.zadd(key, {str(pid): pid for pid in keep})
+                pipe.expire(key, self._ttl)
+            pipe.set(fresh, str(generation).encode(), ex=self._ttl)
+            await self._run(pipe)
+
+    async def push(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """Pipelined: ZADD and a trim per timeline, one round trip for the whole batch."""
+        if not user_ids:
+            return
+        member = {str(post_id): post_id}
+        async with self._client.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                key = self._key(user_id)
+                pipe.zadd(key, member)
+                pipe.zremrangebyrank(key, 0, -self.cap - 1)
+            await self._run(pipe)
+
+    async def add(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Merge and trim."""
+        if not post_ids:
+            return
+        key = self._key(user_id)
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {str(pid): pid for pid in post_ids})
+            pipe.zremrangebyrank(key, 0, -self.cap - 1)
+            await self._run(pipe)
+
+    async def remove(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """ZREM the IDs."""
+        if not post_ids:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._key(user_id), *[str(pid) for pid in post_ids])
+            await self._run(pipe)
+
+    async def retract(self, post_id: int, user_ids: Sequence[int]) -> None:
+        """ZREM from each timeline that may hold the post, pipelined."""
+        if not user_ids:
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.zrem(self._key(user_id), str(post_id))
+            await self._run(pipe)
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the freshness key."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.delete(self._fresh_key(user_id))
+            await self._run(pipe)
+
+    async def trim(self) -> int:
+        """Nothing to do: every push trims."""
+        return 0
