@@ -24,6 +24,7 @@ from glint.ops import router as ops_router
 from glint.posts import engagement_router
 from glint.posts import router as posts_router
 from glint.social import router as social_router
+from glint.web import router as web_router
 
 API_PREFIX = "/api/v1"
 
@@ -85,6 +86,7 @@ def create_app(
     # Operations endpoints answer at the root (for load balancers) and under the API prefix.
     app.include_router(ops_router.router)
     app.include_router(ops_router.router, prefix=API_PREFIX, include_in_schema=False)
+    app.include_router(web_router.router)  # the web pages; their /{username} catch-all is last
     return app
 
 

@@ -1,0 +1,178 @@
+"""Sign up, sign in and sign out: plain HTML forms posted to page routes (they work without JS).
+
+Signing in here follows the API's rules (glint/accounts/router.py): the same failed-login limits
+per IP and per account, the same session and the same HttpOnly, SameSite=Lax cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from limits.errors import StorageError
+from pydantic import ValidationError
+
+from glint.accounts import service as accounts_service
+from glint.accounts.models import User
+from glint.accounts.schemas import LoginIn, RegisterIn
+from glint.api.deps import SESSION_COOKIE, client_ip, rate_limit
+from glint.errors import Conflict, Forbidden, RateLimited, Unauthenticated
+from glint.web import csrf
+from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+async def _form_page(
+    page: PageCtx, template: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
+    """A sign-in or sign-up form, with the pre-session CSRF token in it."""
+    nonce = csrf.anonymous_nonce(page.request)
+    token = csrf.anonymous_token(nonce, secret=page.runtime.secret_key)
+    response = await page.render(template, {**context, "form_token": token}, status=status)
+    if page.request.cookies.get(csrf.ANON_COOKIE) != nonce:
+        csrf.set_anonymous_cookie(response, nonce, secure=page.request.url.scheme == "https")
+    return response
+
+
+async def _start_session(page: PageCtx, user: User, target: str) -> Response:
+    _, token = await accounts_service.create_session(
+        page.session,
+        ids=page.runtime.ids,
+        settings=page.runtime.settings,
+        user=user,
+        user_agent=page.request.headers.get("user-agent", ""),
+        ip=client_ip(page.request, page.runtime.settings),
+    )
+    await page.session.commit()
+    response = redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=page.runtime.settings.session_ttl_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=page.request.url.scheme == "https",
+        path="/",
+    )
+    response.delete_cookie(csrf.ANON_COOKIE, path="/")
+    return response
+
+
+@router.get("/login")
+async def login_form(
+    page: PageDep, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
+    """The sign-in form (the signed-in go straight on)."""
+    if page.signed is not None:
+        return redirect(safe_next(next), status=303)
+    return await _form_page(
+        page, "login.html", {"next": safe_next(next), "error": None, "login": ""}
+    )
+
+
+async def _check_login_limits(page: PageCtx, keys: tuple[str, ...]) -> None:
+    limit = page.runtime.settings.rate_limit("failed_logins")
+    try:
+        for key in keys:
+            verdict = await page.runtime.limiter.peek(limit, "failed_logins", key)
+            if not verdict.allowed:
+                raise RateLimited(
+                    "Too many failed sign-ins; try again in a minute.", headers=verdict.headers()
+                )
+    except StorageError:
+        pass  # as the API does: the limiter failing must not lock everyone out
+
+
+async def _count_failure(page: PageCtx, keys: tuple[str, ...]) -> None:
+    limit = page.runtime.settings.rate_limit("failed_logins")
+    try:
+        for key in keys:
+            await page.runtime.limiter.hit(limit, "failed_logins", key)
+    except StorageError:
+        pass
+
+
+@router.post("/login")
+async def login(page: PageDep) -> Response:
+    """Check the form, sign in, set the session cookie and go on to the page asked for."""
+    fields = await page.verify_form()
+    target = safe_next(fields.get("next"))
+    login_name = fields.get("login", "").strip()
+    try:
+        body = LoginIn(login=login_name, password=fields.get("password", ""))
+    except ValidationError:
+        context = {"next": target, "error": "Enter your username or e-mail and your password."}
+        return await _form_page(page, "login.html", {**context, "login": login_name}, status=422)
+    ip = client_ip(page.request, page.runtime.settings)
+    keys = (f"ip:{ip}", f"account:{body.login.strip().lower()}")
+    await _check_login_limits(page, keys)
+    try:
+        user = await accounts_service.authenticate(
+            page.session, settings=page.runtime.settings, login=body.login, password=body.password
+        )
+    except (Unauthenticated, Forbidden) as exc:
+        if isinstance(exc, Unauthenticated):
+            await _count_failure(page, keys)
+        context = {"next": target, "error": exc.message, "login": login_name}
+        return await _form_page(page, "login.html", context, status=exc.status)
+    return await _start_session(page, user, target)
+
+
+@router.get("/signup")
+async def signup_form(page: PageDep) -> Response:
+    """The sign-up form."""
+    if page.signed is not None:
+        return redirect("/")
+    return await _form_page(page, "signup.html", {"errors": {}, "values": {}})
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+@router.post("/signup", dependencies=[Depends(rate_limit("registrations"))])
+async def signup(page: PageDep) -> Response:
+    """Create the account from the form and sign it in."""
+    fields = await page.verify_form()
+    values = {name: fields.get(name, "").strip() for name in ("username", "email", "display_name")}
+    try:
+        body = RegisterIn(**values, password=fields.get("password", ""))
+    except ValidationError as exc:
+        context = {"errors": _field_errors(exc), "values": values}
+        return await _form_page(page, "signup.html", context, status=422)
+    try:
+        user = await accounts_service.register(
+            page.session,
+            ids=page.runtime.ids,
+            settings=page.runtime.settings,
+            username=body.username,
+            email=str(body.email),
+            password=body.password,
+            display_name=body.display_name,
+        )
+    except Conflict as exc:
+        field = "email" if exc.code == "email_taken" else "username"
+        context = {"errors": {field: exc.message}, "values": values}
+        return await _form_page(page, "signup.html", context, status=409)
+    return await _start_session(page, user, "/")
+
+
+@router.post("/logout")
+async def logout(page: PageDep, request: Request) -> Response:
+    """End this session and forget the cookie."""
+    if page.signed is None:
+        return redirect("/login")
+    await page.verify_form()
+    await accounts_service.revoke_session(
+        page.session, user=page.signed.user, session_id=page.signed.session.id
+    )
+    await page.session.commit()
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

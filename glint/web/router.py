@@ -1,0 +1,32 @@
+"""All routes of the web app, in matching order: the catch-all /{username} profile goes last."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from glint.api.deps import rate_limit
+from glint.web import (
+    pages_activity,
+    pages_auth,
+    pages_feed,
+    pages_posts,
+    pages_profile,
+    pages_settings,
+    static_files,
+)
+
+router = APIRouter(include_in_schema=False)
+router.include_router(static_files.router)
+
+# Pages count against the same per-user (per-IP when signed out) budget as the API.
+pages = APIRouter(dependencies=[Depends(rate_limit("default"))])
+for module in (
+    pages_auth,
+    pages_settings,
+    pages_activity,
+    pages_feed,
+    pages_posts,
+    pages_profile,  # /{username} matches almost anything: after every fixed path
+):
+    pages.include_router(module.router)
+router.include_router(pages)

@@ -1,0 +1,13 @@
+// The web app's entry module: each module wires its behaviour through document-level event
+// delegation and hydrators; the hydrators run once here and again on appended fragments.
+import "./theme-switch.js";
+import "./blurhash.js";
+import "./feed.js";
+import "./post.js";
+import "./follow.js";
+import "./activity.js";
+import "./settings.js";
+import "./upload.js";
+import { hydrate } from "./dom.js";
+
+hydrate(document);
