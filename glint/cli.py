@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib
 import sys
 from typing import Annotated
 
@@ -166,6 +167,20 @@ async def _create_user(
             return user.id
     finally:
         await runtime.close()
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Benchmarks, from a source checkout: `glint bench seed`, `glint bench feed` (--help)."""
+    try:
+        module = importlib.import_module("bench.cli")
+    except ModuleNotFoundError as exc:
+        typer.echo("The benchmarks live in the source checkout (bench/); run from there.", err=True)
+        raise typer.Exit(2) from exc
+    module.app(args=ctx.args, prog_name="glint bench")
 
 
 def main() -> None:

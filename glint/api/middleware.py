@@ -46,6 +46,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                # Time spent in the app until the response starts, for clients and benchmarks.
+                spent = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={spent:.2f}".encode()))
                 # Rate-limit headers belong on errors too, which replace the endpoint's response.
                 known = {name.lower() for name, _ in headers}
                 for name, value in scope["state"].get(RATE_LIMIT_HEADERS_KEY, {}).items():

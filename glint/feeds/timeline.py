@@ -132,14 +132,26 @@ async def rebuild(
     """Rebuild a timeline from the database; its IDs, newest first."""
     cap = runtime.timelines.cap
     ids = list(await session.scalars(home_candidates(user_id).order_by(Post.id.desc()).limit(cap)))
+    await release(session)
     await runtime.timelines.rebuild(user_id, ids, generation=generation)
     return ids
+
+
+async def release(session: AsyncSession) -> None:
+    """End the session's read transaction, handing its connection back to the pool.
+
+    The timeline store and the generation use connections of their own (embedded, the same
+    database): a request must not hold one connection while it waits for another, or a full
+    pool deadlocks. Loaded objects stay usable (sessions do not expire on commit).
+    """
+    await session.commit()
 
 
 async def candidate_ids(
     session: AsyncSession, *, runtime: Runtime, user_id: int, before_id: int | None, limit: int
 ) -> list[int]:
     """Candidate IDs below before_id, newest first: the timeline merged with pulled authors."""
+    await release(session)
     try:
         generation = await current_generation(runtime)
         ids = await runtime.timelines.read(

@@ -14,6 +14,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 import sqlalchemy as sa
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from glint.infra.breaker import CircuitBreaker, CircuitOpen
@@ -100,14 +101,19 @@ class SqlTimelineStore:
         self._fresh_for = fresh_for
         self.cap = cap
 
-    def _insert(self, rows: list[dict[str, int]]) -> sa.Executable:
+    async def _insert(self, session: AsyncSession, rows: list[dict[str, int]]) -> None:
+        # executemany with one small statement: compiling a many-row VALUES clause costs more
+        # than the insert itself.
+        statement: sa.Executable
         if self._db.is_sqlite:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            return sqlite_insert(TimelineEntry).values(rows).on_conflict_do_nothing()
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+            statement = sqlite_insert(TimelineEntry).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(TimelineEntry).values(rows).on_conflict_do_nothing()
+            statement = pg_insert(TimelineEntry).on_conflict_do_nothing()
+        await session.execute(statement, rows)
 
     async def read(
         self, user_id: int, *, before_id: int | None, limit: int, generation: int
@@ -146,9 +152,7 @@ class SqlTimelineStore:
         async with self._db.session() as session:
             await session.execute(sa.delete(TimelineEntry).where(TimelineEntry.user_id == user_id))
             if keep:
-                await session.execute(
-                    self._insert([{"user_id": user_id, "post_id": pid} for pid in keep])
-                )
+                await self._insert(session, [{"user_id": user_id, "post_id": pid} for pid in keep])
             await session.execute(sa.delete(TimelineState).where(TimelineState.user_id == user_id))
             session.add(
                 TimelineState(
@@ -163,8 +167,8 @@ class SqlTimelineStore:
         """One multi-row insert per call (callers batch)."""
         if user_ids:
             async with self._db.session() as session:
-                await session.execute(
-                    self._insert([{"user_id": uid, "post_id": post_id} for uid in set(user_ids)])
+                await self._insert(
+                    session, [{"user_id": uid, "post_id": post_id} for uid in set(user_ids)]
                 )
                 await session.commit()
 
@@ -172,8 +176,8 @@ class SqlTimelineStore:
         """Insert, ignoring IDs already there."""
         if post_ids:
             async with self._db.session() as session:
-                await session.execute(
-                    self._insert([{"user_id": user_id, "post_id": pid} for pid in set(post_ids)])
+                await self._insert(
+                    session, [{"user_id": user_id, "post_id": pid} for pid in set(post_ids)]
                 )
                 await session.commit()
 

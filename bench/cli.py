@@ -1,0 +1,84 @@
+"""`glint bench seed` and `glint bench feed`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench import feed as feed_bench
+from bench import seed as seed_bench
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+BENCH_DB = "glint_bench"
+EMBEDDED_DIR = Path("bench-data")
+
+app = typer.Typer(help="Glint benchmarks.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def seed(
+    users: Annotated[int, typer.Option(help="Accounts.")] = 1_000_000,
+    posts: Annotated[int, typer.Option(help="Posts (each with one photo).")] = 10_000_000,
+    likes: Annotated[int, typer.Option(help="Likes.")] = 5_000_000,
+    comments: Annotated[int, typer.Option(help="Comments.")] = 1_000_000,
+    embedded: Annotated[
+        bool, typer.Option(help="Seed SQLite in ./bench-data (10,000 users / 100,000 posts).")
+    ] = False,
+    pg_admin: Annotated[str, typer.Option(help="PostgreSQL to create the database in.")] = PG_ADMIN,
+    database: Annotated[str, typer.Option(help="Database name (dropped and created).")] = BENCH_DB,
+) -> None:
+    """Build a synthetic network: power-law follows, posts, likes and comments."""
+    if embedded:
+        plan = seed_bench.Plan(
+            users=min(users, 10_000), posts=min(posts, 100_000), likes=50_000, comments=10_000
+        )
+        result = asyncio.run(seed_bench.seed_sqlite(str(EMBEDDED_DIR), plan))
+        label = "embedded"
+    else:
+        plan = seed_bench.Plan(users=users, posts=posts, likes=likes, comments=comments)
+        result = asyncio.run(seed_bench.seed_postgres(pg_admin, database, plan))
+        label = "scaleout"
+    result.update(users=plan.users, posts=plan.posts, likes=plan.likes, comments=plan.comments)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"seed-{label}.json").write_text(json.dumps(result, indent=2) + "\n")
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def feed(
+    embedded: Annotated[bool, typer.Option(help="Run against the embedded seed.")] = False,
+    seconds: Annotated[float, typer.Option(help="Length of the measured run.")] = 30.0,
+    concurrency: Annotated[int, typer.Option(help="Simultaneous users.")] = 32,
+    users: Annotated[int, typer.Option(help="Signed-in users to pick from.")] = 2000,
+    workers: Annotated[int, typer.Option(help="`glint serve --workers`.")] = 2,
+    redis_url: Annotated[str, typer.Option(help="Redis of the scale-out run.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
+) -> None:
+    """Load-test GET /feed on the seeded data; JSON and PNG into bench/results/."""
+    if embedded:
+        url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
+        settings = feed_bench.bench_settings(url, None)
+        label = "embedded"
+    else:
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        settings = feed_bench.bench_settings(f"{url}/{database}", redis_url)
+        label = "scaleout"
+    result = asyncio.run(
+        feed_bench.bench_feed(
+            settings,
+            label=label,
+            seconds=seconds,
+            concurrency=concurrency,
+            users=users,
+            serve_workers=workers,
+            out_dir=RESULTS,
+        )
+    )
+    typer.echo(json.dumps(result, indent=2))
