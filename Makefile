@@ -57,5 +57,18 @@ bench-pipeline: install ## Benchmark the image pipeline against bare Pillow (ben
 bench-upload: install ## Benchmark upload acknowledgement latency, 8 uploaders (bench/results/upload.json)
 	$(UV) run --frozen python -m bench.upload
 
+.PHONY: bench-seed
+bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench seed; --help for sizes)
+	$(UV) run --frozen glint bench seed
+
+.PHONY: bench-feed
+bench-feed: install ## Load-test GET /feed on the seeded data (bench/results/feed-scaleout.*)
+	$(UV) run --frozen glint bench feed
+
+.PHONY: bench-feed-embedded
+bench-feed-embedded: install ## Seed SQLite (10k users / 100k posts) and load-test GET /feed embedded
+	$(UV) run --frozen glint bench seed --embedded
+	$(UV) run --frozen glint bench feed --embedded --workers 1 --concurrency 4 --users 500
+
 .PHONY: check
 check: lint test ## Everything CI runs, and the linters
