@@ -45,6 +45,10 @@ format: install ## Reformat and autofix with ruff
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
+.PHONY: screenshots
+screenshots: install system-deps ## Drive Chromium through the web app; rewrite docs/screenshots/*.png
+	GLINT_SCREENSHOTS=1 $(UV) run --frozen pytest tests/web/test_browser.py -q
+
 .PHONY: migrate
 migrate: install ## Apply database migrations to the configured database
 	$(UV) run --frozen glint migrate

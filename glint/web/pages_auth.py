@@ -157,8 +157,11 @@ async def signup(page: PageDep) -> Response:
             display_name=body.display_name,
         )
     except Conflict as exc:
-        field = "email" if exc.code == "email_taken" else "username"
-        context = {"errors": {field: exc.message}, "values": values}
+        if exc.code == "email_taken":
+            errors = {"email": "is already registered"}
+        else:
+            errors = {"username": "is taken"}
+        context = {"errors": errors, "values": values}
         return await _form_page(page, "signup.html", context, status=409)
     return await _start_session(page, user, "/")
 
