@@ -66,7 +66,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     env = settings_env(base_settings(data_dir), GLINT_EXPLORE_REFRESH_SECONDS="1")
     server = LiveServer(env)
     try:
-        server.wait_ready()
+        server.wait_ready(timeout=120)  # a busy machine can take a while to start it
         yield server
     finally:
         server.stop()
@@ -106,6 +106,46 @@ class World:
     carol: Member
     post_id: str
     xss_post_id: str
+
+
+# In the upload page: the mean colour of the previewed photo drawn through the selected
+# filter's SVG filter, and of the server's rendition (given its URL) drawn as it is.
+MEAN_COLOURS = """async (renditionUrl) => {
+  const mean = (source, filter) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 270;
+    canvas.height = 202;
+    const context = canvas.getContext("2d");
+    context.filter = filter;
+    context.drawImage(source, 0, 0, canvas.width, canvas.height);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const sums = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sums[c] += data[i + c];
+    return sums.map((sum) => sum / (data.length / 4));
+  };
+  const preview = document.querySelector("[data-preview-main]");
+  const chosen = document.querySelector('input[name="filter"]:checked').value;
+  const rendition = await createImageBitmap(await (await fetch(renditionUrl)).blob());
+  return [mean(preview, `url(#f-${chosen})`), mean(rendition, "none")];
+}"""
+
+
+# The mean colour of a blurhash as js/blurhash.js decodes it (averaged in linear light, where
+# the mean is the hash's DC term: the average colour the server reads out of it).
+BLURHASH_MEAN = """async ([url, hash]) => {
+  const { decodeBlurhash } = await import(url);
+  const size = 64;
+  const pixels = decodeBlurhash(hash, size, size);
+  const linear = (v) =>
+    v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4;
+  const srgb = (v) =>
+    Math.round(255 * (v <= 0.0031308 ? v * 12.92 : 1.055 * v ** (1 / 2.4) - 0.055));
+  const sums = [0, 0, 0];
+  for (let i = 0; i < pixels.length; i += 4) {
+    for (let c = 0; c < 3; c++) sums[c] += linear(pixels[i + c]);
+  }
+  return sums.map((sum) => srgb(sum / (size * size)));
+}"""
 
 
 def _register(live: LiveServer, name: str, display_name: str = "") -> Member:
@@ -344,6 +384,10 @@ def test_two_people_share_like_comment_and_are_notified(
     shared = a.request.get(f"/api/v1/posts/{post_id}").json()
     assert (shared["status"], shared["filter"]) == ("published", "juno")
     assert shared["media"][0]["alt_text"] == "Boats in a harbour at sunset"
+    # The preview showed what the server made: the original drawn through the page's Juno
+    # filter has the colours of the server's Juno rendition.
+    preview, server = a.evaluate(MEAN_COLOURS, shared["media"][0]["jpeg_urls"]["large"])
+    assert max(abs(p - q) for p, q in zip(preview, server, strict=True)) <= 4, (preview, server)
 
     # B signs up, follows A from A's profile, and finds the photo in the home feed.
     b_context = _context(browser, live)
@@ -622,3 +666,61 @@ def test_explore_and_sign_in_pages(
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("a.nav-item[href='/new']")).to_be_visible()
     signed_out.close()
+
+
+# Last: Dave's thirteen posts push the others down Bob's feed.
+def test_infinite_scroll_and_placeholders(browser: Browser, live: LiveServer, world: World) -> None:
+    dave = _register(live, "dave", "Dave")
+    for number in range(13):
+        _publish(live, dave, f"Roll {number}", ("hills", "lemons", "night", "sunset")[number % 4])
+    _call(live, world.bob, "POST", "/users/dave/follow")
+    watcher = Watcher()
+    context = _context(browser, live, world.bob)
+    page = watcher.attach(context.new_page())
+
+    # The profile grid: 12 tiles, then the 13th when the end of the grid comes into view.
+    first_page = page.request.get("/dave").text()
+    assert first_page.count('<a class="tile"') == 12
+    assert 'class="sentinel" data-next="/dave/grid?cursor=' in first_page
+    page.goto("/dave")
+    tiles = page.locator(".grid .tile")
+    page.locator(".grid .tile").last.scroll_into_view_if_needed()
+    expect(tiles).to_have_count(13)
+    expect(page.locator(".sentinel")).to_have_count(0)
+
+    # The home feed: 10 cards, then the rest, each page's cards wired up like the first.
+    assert page.request.get("/").text().count('<article class="card"') == 10
+    page.goto("/")
+    cards = page.locator("article.card")
+    for _ in range(5):
+        if page.locator(".feed-end").count():
+            break
+        page.mouse.wheel(0, 20_000)
+        page.wait_for_timeout(400)
+    expect(page.locator(".feed-end")).to_have_text("You\u2019re all caught up")
+    assert cards.count() == 13 + 3  # Dave's and Alice's posts, each once
+    ids = page.eval_on_selector_all("article.card", "(all) => all.map((card) => card.id)")
+    assert len(set(ids)) == len(ids)
+    appended = cards.nth(10)  # the first card of the second page: one of Dave's
+    expect(appended).to_contain_text("dave")
+    like = appended.locator("[data-like]")
+    expect(like).to_have_attribute("aria-pressed", "false")
+    like.click()  # a card from an appended page works like the first ones
+    expect(like).to_have_attribute("aria-pressed", "true")
+
+    # Blurhash placeholders: the decoder in js/blurhash.js agrees with the server's average
+    # colour, and every photo was given its placeholder.
+    image = page.locator("img[data-blurhash]").first
+    blurhash, average = image.get_attribute("data-blurhash"), image.get_attribute("data-avg")
+    module_url = page.evaluate(
+        "new URL('blurhash.js', document.querySelector('script[type=module]').src).href"
+    )
+    decoded = page.evaluate(BLURHASH_MEAN, [module_url, blurhash])
+    assert average
+    expected = [int(average[i : i + 2], 16) for i in (1, 3, 5)]
+    assert max(abs(a - b) for a, b in zip(decoded, expected, strict=True)) <= 4, decoded
+    assert page.eval_on_selector_all(
+        "img[data-blurhash]", "(all) => all.every((img) => img.dataset.placeholder === '1')"
+    )
+    assert watcher.problems == []
+    context.close()

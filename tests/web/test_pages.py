@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from tests.factories import images
 from tests.factories import posts as post_factory
 from tests.factories.accounts import register
 from tests.web.conftest import WebFactory, form_token
@@ -412,3 +413,51 @@ async def test_static_files_are_versioned_and_cached(web: WebFactory) -> None:
         "/static/x/nope.js",
     ):
         assert (await browser.get(path)).status_code == 404
+
+
+async def test_profile_photo_form(client: httpx.AsyncClient, web: WebFactory) -> None:
+    alice = await register(client, "alice")
+    browser = web(alice)
+    photo = images.jpeg(400, 400)
+    refused = await browser.post(
+        "/accounts/avatar", files={"image": ("me.jpg", photo, "image/jpeg")}
+    )
+    assert refused.status_code == 403
+    not_a_photo = await browser.post(
+        "/accounts/avatar",
+        data={"csrf_token": alice.csrf_token},
+        files={"image": ("me.jpg", b"just text", "image/jpeg")},
+    )
+    assert not_a_photo.status_code == 415
+    assert "form-error" in not_a_photo.text
+    saved = await browser.post(
+        "/accounts/avatar",
+        data={"csrf_token": alice.csrf_token},
+        files={"image": ("me.jpg", photo, "image/jpeg")},
+    )
+    assert saved.status_code == 303
+    me = (await client.get("/auth/me", headers=alice.auth)).json()
+    assert me["avatar_url"]
+    page = await browser.get("/alice")
+    assert me["avatar_url"].replace("&", "&amp;") in page.text
+    avatar = await browser.get(me["avatar_url"])
+    assert avatar.status_code == 200
+    assert avatar.headers["content-type"] == "image/webp"
+
+
+async def test_followers_lists_with_follow_buttons(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    await register(client, "alice")
+    bob = await register(client, "bob")
+    carol = await register(client, "carol")
+    for follower in (bob, carol):
+        await client.post("/users/alice/follow", headers=follower.auth)
+    await client.post("/users/carol/follow", headers=bob.auth)
+    page = await web(bob).get("/alice/followers")
+    assert page.status_code == 200
+    assert page.text.count('class="user-row"') == 2
+    assert 'data-follow="carol" data-state="following"' in page.text
+    assert 'data-follow="bob"' not in page.text  # no button for yourself
+    following = await web(bob).get("/bob/following")
+    assert following.text.count('class="user-row"') == 2
