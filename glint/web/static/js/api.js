@@ -56,6 +56,10 @@ export async function api(method, path, json) {
 /** GET a page fragment; resolves to a <body> whose children are the new nodes. */
 export async function fetchFragment(url) {
   const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  if (response.redirected && new URL(response.url).pathname === "/login") {
+    window.location.assign(response.url); // signed out meanwhile: no login page inside the feed
+    throw new ApiError(401, "unauthenticated", "Sign in first.");
+  }
   if (!response.ok) throw new ApiError(response.status, "error", "Couldn't load more. Try again.");
   // DOMParser documents never run scripts; the server escaped every user text in them.
   const doc = new DOMParser().parseFromString(await response.text(), "text/html");
