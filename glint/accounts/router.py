@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
-from limits.errors import StorageError
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import (
@@ -31,11 +30,10 @@ from glint.api.deps import (
 )
 from glint.api.pagination import Page
 from glint.api.schemas import parse_path_id
-from glint.errors import NotFound, PayloadTooLarge, RateLimited, Unauthenticated
-from glint.feeds import timeline as feeds_timeline
+from glint.errors import NotFound, PayloadTooLarge
 from glint.infra.runtime import Runtime
 from glint.media import service as media_service
-from glint.notifications import service as notifications_service
+from glint.social import effects as social_effects
 from glint.social import service as social_service
 
 router = APIRouter(tags=["accounts"])
@@ -118,28 +116,14 @@ async def login(
     ip: ClientIpDep,
 ) -> AuthOut:
     """Sign in with a username or e-mail and a password."""
-    limit = runtime.settings.rate_limit("failed_logins")
-    keys = (f"ip:{ip}", f"account:{body.login.strip().lower()}")
-    try:
-        for key in keys:
-            verdict = await runtime.limiter.peek(limit, "failed_logins", key)
-            if not verdict.allowed:
-                raise RateLimited(
-                    "Too many failed sign-ins; try again later.", headers=verdict.headers()
-                )
-    except StorageError:
-        pass  # fail open: see rate_limit()
-    try:
-        user = await accounts_service.authenticate(
-            session, settings=runtime.settings, login=body.login, password=body.password
-        )
-    except Unauthenticated:
-        try:
-            for key in keys:
-                await runtime.limiter.hit(limit, "failed_logins", key)
-        except StorageError:
-            pass
-        raise
+    user = await accounts_service.authenticate_limited(
+        session,
+        settings=runtime.settings,
+        limiter=runtime.limiter,
+        ip=ip,
+        login=body.login,
+        password=body.password,
+    )
     return await _sign_in(
         request, response, runtime=runtime, session=session, user_id=user.id, ip=ip
     )
@@ -208,17 +192,7 @@ async def update_me(
     body: ProfilePatchIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> MeOut:
     """Edit the signed-in user's profile; going public approves every pending request."""
-    was_private = user.is_private
-    await accounts_service.update_profile(session, user=user, changes=body)
-    approved: list[int] = []
-    if was_private and not user.is_private:
-        approved = await social_service.approve_all_requests(session, ids=runtime.ids, user=user)
-    await session.commit()
-    for requester_id in approved:
-        await feeds_timeline.merge_author(runtime, user_id=requester_id, author_id=user.id)
-        await notifications_service.announce(
-            runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester_id
-        )
+    await social_effects.save_profile(session, runtime=runtime, user=user, changes=body)
     return MeOut.of(user, urls=runtime.media_urls)
 
 

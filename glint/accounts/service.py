@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +18,18 @@ from glint.accounts import passwords
 from glint.accounts.models import ROLES, AuthSession, User
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
 from glint.config import Settings
-from glint.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from glint.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from glint.infra.db import is_unique_violation, utcnow
 from glint.infra.ids import IdGenerator
 from glint.infra.keys import derive_key
+from glint.infra.ratelimit import RateLimiter
 
 TOKEN_PREFIX = "glt_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would turn reads into writes; once in a while is enough.
@@ -147,6 +156,38 @@ async def authenticate(
     if user.banned_at is not None:
         raise Forbidden("This account has been banned.", code="account_banned")
     return user
+
+
+async def authenticate_limited(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    limiter: RateLimiter,
+    ip: str,
+    login: str,
+    password: str,
+) -> User:
+    """authenticate(), refused for a while after too many failures from this IP or account."""
+    limit = settings.rate_limit("failed_logins")
+    keys = (f"ip:{ip}", f"account:{login.strip().lower()}")
+    try:
+        for key in keys:
+            verdict = await limiter.peek(limit, "failed_logins", key)
+            if not verdict.allowed:
+                raise RateLimited(
+                    "Too many failed sign-ins; try again later.", headers=verdict.headers()
+                )
+    except StorageError:
+        pass  # fail open: a broken limiter must not lock everyone out
+    try:
+        return await authenticate(session, settings=settings, login=login, password=password)
+    except Unauthenticated:
+        try:
+            for key in keys:
+                await limiter.hit(limit, "failed_logins", key)
+        except StorageError:
+            pass
+        raise
 
 
 async def create_session(

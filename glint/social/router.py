@@ -16,6 +16,7 @@ from glint.api.pagination import Page, PageParamsDep, page_by_id
 from glint.errors import Forbidden
 from glint.feeds import timeline as feeds_timeline
 from glint.notifications import service as notifications_service
+from glint.social import effects as social_effects
 from glint.social import queries as social_queries
 from glint.social import service as social_service
 
@@ -161,10 +162,7 @@ async def approve(
     requester = await accounts_service.get_by_username(session, username=username)
     await social_service.approve_request(session, ids=runtime.ids, viewer=user, requester=requester)
     await session.commit()
-    await feeds_timeline.merge_author(runtime, user_id=requester.id, author_id=user.id)
-    await notifications_service.announce(
-        runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester.id
-    )
+    await social_effects.follows_approved(runtime, target_id=user.id, requester_ids=[requester.id])
 
 
 @router.post("/follow-requests/{username}/reject", status_code=status.HTTP_204_NO_CONTENT)

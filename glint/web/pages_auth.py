@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from limits.errors import StorageError
 from pydantic import ValidationError
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.accounts.schemas import LoginIn, RegisterIn
 from glint.api.deps import SESSION_COOKIE, client_ip, rate_limit
-from glint.errors import Conflict, Forbidden, RateLimited, Unauthenticated
+from glint.errors import Conflict, Forbidden, Unauthenticated
 from glint.web import csrf
 from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
 
@@ -71,28 +70,6 @@ async def login_form(
     )
 
 
-async def _check_login_limits(page: PageCtx, keys: tuple[str, ...]) -> None:
-    limit = page.runtime.settings.rate_limit("failed_logins")
-    try:
-        for key in keys:
-            verdict = await page.runtime.limiter.peek(limit, "failed_logins", key)
-            if not verdict.allowed:
-                raise RateLimited(
-                    "Too many failed sign-ins; try again in a minute.", headers=verdict.headers()
-                )
-    except StorageError:
-        pass  # as the API does: the limiter failing must not lock everyone out
-
-
-async def _count_failure(page: PageCtx, keys: tuple[str, ...]) -> None:
-    limit = page.runtime.settings.rate_limit("failed_logins")
-    try:
-        for key in keys:
-            await page.runtime.limiter.hit(limit, "failed_logins", key)
-    except StorageError:
-        pass
-
-
 @router.post("/login")
 async def login(page: PageDep) -> Response:
     """Check the form, sign in, set the session cookie and go on to the page asked for."""
@@ -104,16 +81,16 @@ async def login(page: PageDep) -> Response:
     except ValidationError:
         context = {"next": target, "error": "Enter your username or e-mail and your password."}
         return await _form_page(page, "login.html", {**context, "login": login_name}, status=422)
-    ip = client_ip(page.request, page.runtime.settings)
-    keys = (f"ip:{ip}", f"account:{body.login.strip().lower()}")
-    await _check_login_limits(page, keys)
     try:
-        user = await accounts_service.authenticate(
-            page.session, settings=page.runtime.settings, login=body.login, password=body.password
+        user = await accounts_service.authenticate_limited(
+            page.session,
+            settings=page.runtime.settings,
+            limiter=page.runtime.limiter,
+            ip=client_ip(page.request, page.runtime.settings),
+            login=body.login,
+            password=body.password,
         )
     except (Unauthenticated, Forbidden) as exc:
-        if isinstance(exc, Unauthenticated):
-            await _count_failure(page, keys)
         context = {"next": target, "error": exc.message, "login": login_name}
         return await _form_page(page, "login.html", context, status=exc.status)
     return await _start_session(page, user, target)

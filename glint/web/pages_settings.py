@@ -1,8 +1,9 @@
 """Account settings: edit profile and avatar, change password, signed-in devices.
 
 HTML forms posted to page routes, each with its hidden CSRF token, then redirect-after-post.
-The rules are the API's (glint/accounts/router.py): going public approves pending follow
-requests and tells the requesters; a new password signs every other device out.
+The rules live in the services the API uses too (glint/social/effects.py, accounts/service.py):
+going public approves pending follow requests and tells the requesters; a new password signs
+every other device out.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from glint.accounts.schemas import PasswordChangeIn, ProfilePatchIn, SessionOut
 from glint.api.schemas import parse_path_id
 from glint.errors import GlintError, NotFound, PayloadTooLarge
 from glint.media import service as media_service
-from glint.notifications import service as notifications_service
-from glint.social import service as social_service
+from glint.social import effects as social_effects
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -87,18 +87,9 @@ async def save_profile(page: MemberPageDep) -> Response:
             for err in exc.errors()
         }
         return await _profile_page(page, errors=errors, values=values, status=422)
-    was_private = user.is_private
-    await accounts_service.update_profile(page.session, user=user, changes=changes)
-    approved: list[int] = []
-    if was_private and not user.is_private:
-        approved = await social_service.approve_all_requests(
-            page.session, ids=page.runtime.ids, user=user
-        )
-    await page.session.commit()
-    for requester_id in approved:
-        await notifications_service.announce(
-            page.runtime, kind="follow_accepted", actor_id=user.id, recipient_id=requester_id
-        )
+    await social_effects.save_profile(
+        page.session, runtime=page.runtime, user=user, changes=changes
+    )
     return redirect("/accounts/edit?saved=profile")
 
 

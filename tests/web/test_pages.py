@@ -308,10 +308,19 @@ async def test_profile_edit_form(client: httpx.AsyncClient, web: WebFactory) -> 
     )
     bob = await register(client, "bob")
     await client.post("/users/alice/follow", headers=bob.auth)
-    # Going public from the form approves the pending request, as PATCH /users/me does.
+    photo = await post_factory.published_post(client, alice, files=[images.jpeg(64, 48)])
+    assert (await client.get("/feed", headers=bob.auth)).json()["items"] == []
+    # Going public from the form approves the pending request, as PATCH /users/me does, with
+    # the same consequences: alice's posts join bob's feed and bob hears of it.
     await browser.post("/accounts/edit", data={"csrf_token": alice.csrf_token, "bio": "open"})
     relation = (await client.get("/users/alice", headers=bob.auth)).json()["relationship"]
     assert relation["following"] is True
+    feed = (await client.get("/feed", headers=bob.auth)).json()["items"]
+    assert [item["id"] for item in feed] == [photo["id"]]
+    kinds = [
+        n["kind"] for n in (await client.get("/notifications", headers=bob.auth)).json()["items"]
+    ]
+    assert "follow_accepted" in kinds
 
 
 async def test_password_and_devices(client: httpx.AsyncClient, web: WebFactory) -> None:
