@@ -150,20 +150,64 @@ async def list_comments(
 ) -> list[tuple[Comment, User]]:
     """Comments oldest first (top level, or the replies to one), limit+1, hiding the blocked."""
     post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
-    query = (
-        sa.select(Comment, User)
-        .join(User, User.id == Comment.author_id)
-        .where(Comment.post_id == post.id, User.banned_at.is_(None), User.deleted_at.is_(None))
-    )
-    query = query.where(
+    query = _shown_comments(viewer, post.id).where(
         Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id
     )
-    if viewer is not None:
-        query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
     if after_id is not None:
         query = query.where(Comment.id > after_id)
     rows = await session.execute(query.order_by(Comment.id.asc()).limit(limit + 1))
     return [(comment, user) for comment, user in rows]
+
+
+def _shown_comments(viewer: User | None, post_id: int) -> sa.Select[Comment, User]:
+    """SQL: a post's comments with their authors, leaving out banned, deleted and blocked ones."""
+    query = (
+        sa.select(Comment, User)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.post_id == post_id, User.banned_at.is_(None), User.deleted_at.is_(None))
+    )
+    if viewer is not None:
+        query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
+    return query
+
+
+async def first_replies(
+    session: AsyncSession,
+    *,
+    viewer: User | None,
+    post_id: int,
+    parent_ids: Sequence[int],
+    limit: int,
+) -> dict[int, list[tuple[Comment, User]]]:
+    """The oldest limit+1 replies of each of several comments, in one query.
+
+    The caller has already checked that the viewer may see the post (by listing its comments).
+    """
+    if not parent_ids:
+        return {}
+    ranked = (
+        _shown_comments(viewer, post_id)
+        .where(Comment.parent_id.in_(parent_ids))
+        .with_only_columns(
+            Comment.id,
+            sa.func.row_number()
+            .over(partition_by=Comment.parent_id, order_by=Comment.id)
+            .label("rank"),
+        )
+        .subquery()
+    )
+    first = sa.select(ranked.c.id).where(ranked.c.rank <= limit + 1)
+    rows = await session.execute(
+        sa.select(Comment, User)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.id.in_(first))
+        .order_by(Comment.id)
+    )
+    replies: dict[int, list[tuple[Comment, User]]] = {parent: [] for parent in parent_ids}
+    for reply, who in rows:
+        assert reply.parent_id is not None
+        replies[reply.parent_id].append((reply, who))
+    return replies
 
 
 async def like_comment(

@@ -90,16 +90,16 @@ async def _threads(
         limit=COMMENTS_PAGE,
     )
     threads = []
+    replies_of = await posts_engagement.first_replies(
+        page.session,
+        viewer=page.user,
+        post_id=post_id,
+        parent_ids=[comment.id for comment, _ in rows[:COMMENTS_PAGE]],
+        limit=REPLIES_SHOWN,
+    )
     for comment, author in rows[:COMMENTS_PAGE]:
         thread = _view(page, comment, author)
-        replies = await posts_engagement.list_comments(
-            page.session,
-            viewer=page.user,
-            post_id=post_id,
-            parent_id=comment.id,
-            after_id=None,
-            limit=REPLIES_SHOWN,
-        )
+        replies = replies_of[comment.id]
         thread.replies = [_view(page, reply, who) for reply, who in replies[:REPLIES_SHOWN]]
         if len(replies) > REPLIES_SHOWN:
             last = encode_cursor({"after": replies[REPLIES_SHOWN - 1][0].id})

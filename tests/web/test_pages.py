@@ -380,6 +380,28 @@ async def test_comment_form_works_without_javascript(
     assert 'class="comment is-reply"' in page.text
 
 
+async def test_post_page_shows_the_first_replies_of_each_thread(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    alice, bob = await register(client, "alice"), await register(client, "bob")
+    post = await post_factory.published_post(client, alice)
+    path = f"/posts/{post['id']}/comments"
+    busy = (await client.post(path, json={"text": "busy"}, headers=alice.auth)).json()["id"]
+    quiet = (await client.post(path, json={"text": "quiet"}, headers=alice.auth)).json()["id"]
+    for n in range(4):
+        reply = {"text": f"busy reply {n}", "parent_id": busy}
+        await client.post(path, json=reply, headers=alice.auth)
+    await client.post(path, json={"text": "from bob", "parent_id": quiet}, headers=bob.auth)
+    await client.post(path, json={"text": "quiet reply", "parent_id": quiet}, headers=alice.auth)
+    await client.post("/users/bob/block", headers=alice.auth)
+    page = (await web(alice).get(f"/p/{post['id']}")).text
+    # Three replies shown under the busy thread, with a link to the rest; bob's reply is hidden
+    # from alice, who blocked him, and the quiet thread shows its own reply only.
+    assert [f"busy reply {n}" in page for n in range(4)] == [True, True, True, False]
+    assert f"parent_id={busy}" in page and f"parent_id={quiet}" not in page
+    assert "quiet reply" in page and "from bob" not in page
+
+
 async def test_feed_pages_continue_as_fragments(client: httpx.AsyncClient, web: WebFactory) -> None:
     alice = await register(client, "alice")
     bob = await register(client, "bob")
