@@ -18,6 +18,7 @@ from glint.api.middleware import RATE_LIMIT_HEADERS_KEY
 from glint.config import RateLimitAction, Settings
 from glint.errors import Forbidden, RateLimited, Unauthenticated
 from glint.infra.logging import get_logger
+from glint.infra.ratelimit import RateLimitResult
 from glint.infra.runtime import Runtime
 
 log = get_logger(__name__)
@@ -176,19 +177,28 @@ def get_client_ip(request: Request, settings: SettingsDep) -> str:
 ClientIpDep = Annotated[str, Depends(get_client_ip)]
 
 
+async def count_action(
+    runtime: Runtime, action: RateLimitAction, key: str
+) -> RateLimitResult | None:
+    """One hit of an action for a key: RateLimited when over the limit, None when the limiter
+    is down (limits protect us; they must not take the site down with Redis: fail open)."""
+    try:
+        result = await runtime.limiter.hit(runtime.settings.rate_limit(action), action, key)
+    except StorageError:
+        log.warning("rate_limit_unavailable", action=action)
+        return None
+    if not result.allowed:
+        raise RateLimited("Too many requests; try again later.", headers=result.headers())
+    return result
+
+
 def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
     """A dependency counting one hit of an action per user (per IP when anonymous)."""
 
     async def check(request: Request, runtime: RuntimeDep, viewer: ViewerDep) -> None:
         key = f"user:{viewer.user.id}" if viewer else f"ip:{client_ip(request, runtime.settings)}"
-        try:
-            result = await runtime.limiter.hit(runtime.settings.rate_limit(action), action, key)
-        except StorageError:
-            # Limits protect us; they must not take the site down with Redis. Fail open.
-            log.warning("rate_limit_unavailable", action=action)
-            return
-        request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
-        if not result.allowed:
-            raise RateLimited("Too many requests; try again later.", headers=result.headers())
+        result = await count_action(runtime, action, key)
+        if result is not None:
+            request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
 
     return check

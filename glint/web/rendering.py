@@ -12,14 +12,13 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from limits.errors import StorageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
-from glint.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
+from glint.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep, count_action
 from glint.config import RateLimitAction
-from glint.errors import Forbidden, GlintError, RateLimited
+from glint.errors import Forbidden, GlintError
 from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
 from glint.notifications import service as notifications_service
@@ -180,16 +179,7 @@ class PageCtx:
         """One hit of a rate-limited action by the viewer, as the API counts it (429 if over)."""
         if self.signed is None:
             raise SignInRequired
-        key = f"user:{self.signed.user.id}"
-        try:
-            result = await self.runtime.limiter.hit(
-                self.runtime.settings.rate_limit(action), action, key
-            )
-        except StorageError:
-            log.warning("rate_limit_unavailable", action=action)
-            return  # fail open, as the API does
-        if not result.allowed:
-            raise RateLimited("Too many requests; try again later.", headers=result.headers())
+        await count_action(self.runtime, action, f"user:{self.signed.user.id}")
 
 
 async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> PageCtx:
