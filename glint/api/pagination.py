@@ -24,6 +24,7 @@ ItemT = TypeVar("ItemT")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 512
+MAX_CURSOR_INT = (1 << 63) - 1  # PostgreSQL BIGINT: a larger value would fail in the query
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -55,9 +56,9 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 
 
 def cursor_int(position: dict[str, Any], key: str) -> int:
-    """An integer field of a decoded cursor, or a 400."""
+    """An integer field of a decoded cursor, or a 400 (IDs and offsets fit a signed 64-bit int)."""
     value = position.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CURSOR_INT:
         raise BadRequest("The cursor is not one this server gave out.", code="invalid_cursor")
     return value
 

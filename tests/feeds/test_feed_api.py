@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 
+from glint.api.pagination import encode_cursor
 from glint.feeds import jobs as feeds_jobs
 from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
@@ -172,8 +173,14 @@ async def test_paging_is_stable_while_posts_arrive(
 
 async def test_bad_cursors_are_400(client: httpx.AsyncClient) -> None:
     bob = await register(client, "bob")
+    # Above the 64-bit signed range that IDs live in (PostgreSQL BIGINT), below orjson's limit.
+    too_big = encode_cursor({"id": (1 << 63) + 5, "o": (1 << 63) + 5, "s": "x", "score": 1.0})
     for path in ("/feed", "/feed/ranked", "/explore"):
-        response = await client.get(path, params={"cursor": "not-ours"}, headers=bob.auth)
+        for cursor in ("not-ours", too_big):
+            response = await client.get(path, params={"cursor": cursor}, headers=bob.auth)
+            assert_error(response, 400, "invalid_cursor")
+    for path in ("/users/bob/posts", "/users/bob/followers", "/notifications"):
+        response = await client.get(path, params={"cursor": too_big}, headers=bob.auth)
         assert_error(response, 400, "invalid_cursor")
 
 
