@@ -35,10 +35,11 @@ test: install system-deps ## Install what the tests need and run the whole suite
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff check, ruff format --check and mypy (strict on glint/)
+lint: install ## ruff check, ruff format --check, mypy (strict on glint/) and the import layers
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
 
 .PHONY: format
 format: install ## Reformat and autofix with ruff

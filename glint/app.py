@@ -8,22 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.formparsers import MultiPartParser
 
-from glint.accounts import router as accounts_router
-from glint.api import errors as api_errors
-from glint.api.deps import rate_limit
-from glint.api.middleware import RequestContextMiddleware
+from glint import wiring
+from glint.api import accounts, admin, engagement, feeds, media, notifications, ops, posts, social
 from glint.config import Settings
-from glint.feeds import router as feeds_router
+from glint.http import errors as http_errors
+from glint.http.deps import rate_limit
+from glint.http.middleware import RequestContextMiddleware
 from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
 from glint.infra.metrics import Metrics
-from glint.media import router as media_router
-from glint.moderation import router as moderation_router
-from glint.notifications import router as notifications_router
-from glint.ops import router as ops_router
-from glint.posts import engagement_router
-from glint.posts import router as posts_router
-from glint.social import router as social_router
+from glint.media.urls import MediaUrls
 from glint.web import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -37,6 +31,7 @@ def create_app(
     settings: Settings | None = None, *, runtime: runtime_mod.Runtime | None = None
 ) -> FastAPI:
     """The Glint app. With a runtime given, the caller owns its lifetime (tests share one)."""
+    wiring.install()
     settings = settings or (runtime.settings if runtime else Settings())
     metrics = runtime.metrics if runtime else Metrics()
 
@@ -67,25 +62,27 @@ def create_app(
     )
     if runtime is not None:
         app.state.runtime = runtime
-    api_errors.install(app)
+    # Presentation, not an adapter: media URLs are signed here, at the edge, never in services.
+    app.state.media_urls = MediaUrls(settings.effective_secret_key)
+    http_errors.install(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])
     for domain_router in (
-        accounts_router.router,
-        posts_router.router,
-        engagement_router.router,
-        social_router.router,
-        feeds_router.router,
-        notifications_router.router,
-        moderation_router.router,
+        accounts.router,
+        posts.router,
+        engagement.router,
+        social.router,
+        feeds.router,
+        notifications.router,
+        admin.router,
     ):
         api.include_router(domain_router)
     app.include_router(api)
-    app.include_router(media_router.router)
+    app.include_router(media.router)
     # Operations endpoints answer at the root (for load balancers) and under the API prefix.
-    app.include_router(ops_router.router)
-    app.include_router(ops_router.router, prefix=API_PREFIX, include_in_schema=False)
+    app.include_router(ops.router)
+    app.include_router(ops.router, prefix=API_PREFIX, include_in_schema=False)
     app.include_router(web_router.router)  # the web pages; their /{username} catch-all is last
     return app
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from glint import wiring
 from glint.config import Settings
 
 app = typer.Typer(
@@ -82,6 +83,7 @@ def worker(
     from glint.infra import logging as glint_logging
 
     glint_logging.configure(level=settings.log_level, fmt=settings.log_format)
+    wiring.install()
     queue_workers.run_worker(settings, threads=threads)
 
 
@@ -101,6 +103,7 @@ async def _run_scheduler(settings: Settings) -> None:
     from glint.infra import queue_workers
     from glint.infra import runtime as runtime_mod
 
+    wiring.install()
     runtime = await runtime_mod.start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from glint import migrate as migrate_mod
-from glint import models_registry
+from glint import models_registry, wiring
 from glint.app import create_app
 from glint.config import Settings
 from glint.infra import runtime as runtime_mod
@@ -39,6 +39,8 @@ S3_BUCKET = "glint-test-media"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-" + "s3cr3t" * 6
 _skipped: list[str] = []
+# Subscriptions and schedules are declared before any runtime starts, as the entry points do.
+wiring.install()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

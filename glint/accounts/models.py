@@ -66,3 +66,8 @@ class AuthSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(sa.String(256), default="")
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+def active_accounts() -> sa.ColumnElement[bool]:
+    """SQL: the account is neither banned nor deleted (everyone else sees only these)."""
+    return sa.and_(User.banned_at.is_(None), User.deleted_at.is_(None))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from glint.api.schemas import Id, InputSchema, Schema, Timestamp
+from glint.schemas import Id, InputSchema, Schema, Timestamp
 
 if TYPE_CHECKING:
     from glint.accounts.models import AuthSession, User

@@ -14,7 +14,7 @@ from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts import passwords
+from glint.accounts import events, passwords
 from glint.accounts.models import ROLES, AuthSession, User
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
 from glint.config import Settings
@@ -24,12 +24,18 @@ from glint.errors import (
     NotFound,
     RateLimited,
     Unauthenticated,
+    Unavailable,
     ValidationFailed,
 )
+from glint.infra.cpu import CpuPool
 from glint.infra.db import is_unique_violation, utcnow
+from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
 from glint.infra.keys import derive_key
 from glint.infra.ratelimit import RateLimiter
+from glint.infra.storage import ObjectStore, StorageUnavailable
+from glint.media import imaging
+from glint.media import service as media_service
 
 TOKEN_PREFIX = "glt_"  # noqa: S105 (a marker, not a secret)
 # Writing last_used_at on every request would turn reads into writes; once in a while is enough.
@@ -221,7 +227,7 @@ async def create_session(
 async def resolve_token(
     session: AsyncSession, *, settings: Settings, token: str
 ) -> SignedIn | None:
-    """The live session a token opens, or None; slides the expiry as it is used."""
+    """The live session a token opens, or None. A read: `record_use` slides the expiry."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
     row = (
@@ -234,15 +240,27 @@ async def resolve_token(
     if row is None:
         return None
     auth_session, user = row
-    now = utcnow()
-    if auth_session.expires_at <= now or not user.is_active_account:
+    if auth_session.expires_at <= utcnow() or not user.is_active_account:
         return None
-    if now - auth_session.last_used_at > LAST_USED_RESOLUTION:
-        auth_session.last_used_at = now
-        auth_session.expires_at = now + dt.timedelta(days=settings.session_ttl_days)
-        user.last_active_at = now
-        await session.commit()
     return SignedIn(user=user, session=auth_session)
+
+
+def use_is_due(signed: SignedIn) -> bool:
+    """Whether this use of a session should be written down (at most every few minutes)."""
+    return utcnow() - signed.session.last_used_at > LAST_USED_RESOLUTION
+
+
+async def record_use(session: AsyncSession, *, settings: Settings, signed: SignedIn) -> None:
+    """Slide a session's expiry and mark its user active (the caller commits, on its own)."""
+    now = utcnow()
+    await session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == signed.session.id)
+        .values(last_used_at=now, expires_at=now + dt.timedelta(days=settings.session_ttl_days))
+    )
+    await session.execute(
+        sa.update(User).where(User.id == signed.user.id).values(last_active_at=now)
+    )
 
 
 async def list_sessions(session: AsyncSession, *, user: User) -> list[AuthSession]:
@@ -307,5 +325,36 @@ async def set_role(session: AsyncSession, *, user: User, role: str) -> User:
     if role not in ROLES:
         raise ValidationFailed("Unknown role.", fields={"role": f"must be one of {ROLES}"})
     user.role = role
+    await session.flush()
+    return user
+
+
+async def set_avatar(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    cpu: CpuPool,
+    storage: ObjectStore,
+    user: User,
+    data: bytes,
+) -> User:
+    """Process a new profile photo now (one small image), store it, and retire the old one."""
+    media_service.probe_upload(data)
+    try:
+        result = await cpu.run(imaging.process, data)
+    except imaging.ImageRejected as exc:
+        raise media_service.rejection_error(exc) from exc
+    base_key = media_service.new_base_key(media_service.KIND_AVATAR, user.id)
+    try:
+        await media_service.store_renditions(
+            storage, base_key=base_key, renditions=result.renditions
+        )
+    except StorageUnavailable as exc:
+        await storage.delete_many(await storage.list_keys(base_key))
+        raise Unavailable("Media storage is unavailable.", headers={"Retry-After": "10"}) from exc
+    old = user.avatar_key
+    user.avatar_key = base_key
+    if old:
+        await bus.emit(session, ids=ids, event=events.AvatarReplaced(user.id, old))
     await session.flush()
     return user

@@ -5,58 +5,72 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.feeds import timeline
 from glint.feeds.models import ExploreCandidate
+from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
 from glint.infra.db import utcnow
+from glint.infra.events import Event
 from glint.infra.logging import get_logger
-from glint.infra.queue import JobContext, registry
+from glint.infra.queue import JobContext
 from glint.infra.runtime import Runtime
-from glint.posts.models import Post
+from glint.posts import events as posts_events
+from glint.posts.models import Post, published_only
+from glint.social import events as social_events
+from glint.social import service as social_service
 
 log = get_logger(__name__)
 
-FANOUT_JOB = "feeds.fanout"
-RETRACT_JOB = "feeds.retract"
 EXPLORE_POOL = 5000
 EXPLORE_KEEP = 1000
 
 
-async def enqueue_fanout(session: AsyncSession, *, runtime: Runtime, post_id: int) -> int:
-    """Queue the fan-out of a just-published post in the caller's transaction; the job ID."""
-    return await runtime.jobs.enqueue(session, name=FANOUT_JOB, payload={"post_id": post_id})
+async def timelines_behind(ctx: JobContext, event: Event, error: str) -> None:
+    """Out of retries (the store stayed down): rebuild everyone's timeline lazily instead."""
+    await ctx.runtime.generations.bump()
 
 
-async def enqueue_retract(
-    session: AsyncSession, *, runtime: Runtime, post_id: int, author_id: int
-) -> int:
-    """Queue the removal of a deleted post from timelines, in the caller's transaction."""
-    return await runtime.jobs.enqueue(
-        session, name=RETRACT_JOB, payload={"post_id": post_id, "author_id": author_id}
-    )
-
-
-async def _timelines_behind(ctx: JobContext, error: str) -> None:
-    # Out of retries (the store stayed down): rebuild everyone's timeline lazily instead.
-    await timeline.bump_generation(ctx.runtime)
-
-
-@registry.job(FANOUT_JOB, max_attempts=6, on_dead=_timelines_behind)
-async def fan_out(ctx: JobContext) -> None:
+async def fan_out(ctx: JobContext, event: posts_events.PostPublished) -> None:
     """Push a published post to timelines (idempotent: a timeline is a set)."""
-    pushed = await timeline.fan_out(ctx.runtime, post_id=int(ctx.payload["post_id"]))
-    log.info("fanned_out", post_id=ctx.payload["post_id"], timelines=pushed)
+    pushed = await timeline.fan_out(ctx.runtime, post_id=event.post_id)
+    log.info("fanned_out", post_id=event.post_id, timelines=pushed)
 
 
-@registry.job(RETRACT_JOB, max_attempts=6, on_dead=_timelines_behind)
-async def retract(ctx: JobContext) -> None:
+async def retract(ctx: JobContext, event: posts_events.PostDeleted) -> None:
     """Take a deleted post out of timelines (reads already skip it; this frees the space)."""
-    await timeline.retract(
-        ctx.runtime, post_id=int(ctx.payload["post_id"]), author_id=int(ctx.payload["author_id"])
-    )
+    await timeline.retract(ctx.runtime, post_id=event.post_id, author_id=event.author_id)
+
+
+async def merge_followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
+    """A new follow: the followed account's recent posts join the follower's timeline."""
+    await timeline.merge_author(ctx.runtime, user_id=event.follower_id, author_id=event.followee_id)
+
+
+async def drop_unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> None:
+    """A follow ended: the account's posts leave the (former) follower's timeline."""
+    await timeline.drop_author(ctx.runtime, user_id=event.follower_id, author_id=event.followee_id)
+
+
+async def drop_blocked(ctx: JobContext, event: social_events.BlockCreated) -> None:
+    """A block: neither sees the other's posts."""
+    await timeline.drop_authors_both_ways(ctx.runtime, a=event.blocker_id, b=event.blocked_id)
+
+
+async def drop_muted(ctx: JobContext, event: social_events.MuteCreated) -> None:
+    """A mute: the muted account's posts leave the muter's timeline."""
+    await timeline.drop_author(ctx.runtime, user_id=event.muter_id, author_id=event.muted_id)
+
+
+async def merge_unmuted(ctx: JobContext, event: social_events.MuteRemoved) -> None:
+    """An unmute: a followed account's posts come back."""
+    async with ctx.runtime.db.session() as session:
+        following = await social_service.is_following(
+            session, follower_id=event.muter_id, followee_id=event.muted_id
+        )
+    if following:
+        await timeline.merge_author(ctx.runtime, user_id=event.muter_id, author_id=event.muted_id)
 
 
 def explore_score(*, likes: int, comments: int, age_hours: float) -> float:
@@ -69,6 +83,9 @@ async def refresh_explore(runtime: Runtime) -> int:
     now = utcnow()
     oldest = ids_mod.min_id_at(now - dt.timedelta(days=runtime.settings.explore_window_days))
     async with runtime.db.session() as session:
+        # Safe to run twice at once: the second waits, then replaces what the first wrote.
+        await db_mod.lock_transaction(session, "feeds.refresh_explore")
+        await session.execute(sa.delete(ExploreCandidate))  # first statement: a write (SQLite)
         # The pool: the most engaged recent posts of public, active accounts; the decay then
         # reorders it. One bounded scan, never per request.
         pool = list(
@@ -77,10 +94,9 @@ async def refresh_explore(runtime: Runtime) -> int:
                 .join(User, User.id == Post.author_id)
                 .where(
                     Post.id >= oldest,
-                    Post.status == "published",
+                    published_only(),
                     User.is_private.is_(False),
-                    User.banned_at.is_(None),
-                    User.deleted_at.is_(None),
+                    active_accounts(),
                 )
                 .order_by((Post.like_count + 2 * Post.comment_count).desc(), Post.id.desc())
                 .limit(EXPLORE_POOL)
@@ -101,7 +117,6 @@ async def refresh_explore(runtime: Runtime) -> int:
             ),
             reverse=True,
         )[:EXPLORE_KEEP]
-        await session.execute(sa.delete(ExploreCandidate))
         if scored:
             await session.execute(
                 sa.insert(ExploreCandidate),
@@ -124,13 +139,12 @@ async def explore_is_stale(runtime: Runtime) -> bool:
     return bool(age >= runtime.settings.explore_refresh_seconds)
 
 
-@registry.periodic("feeds.refresh_explore", every_seconds=30.0)
-async def _refresh_explore(runtime: Runtime) -> None:
-    # Checked often, recomputed only when stale: the interval is a setting, the task table static.
+async def refresh_explore_when_stale(runtime: Runtime) -> None:
+    """Checked often, recomputed only when stale: the interval is a setting, the schedule not."""
     if await explore_is_stale(runtime):
         await refresh_explore(runtime)
 
 
-@registry.periodic("feeds.trim_timelines", every_seconds=3600.0)
-async def _trim(runtime: Runtime) -> None:
+async def trim_timelines(runtime: Runtime) -> None:
+    """Cut every stored timeline back to its cap."""
     await runtime.timelines.trim()

@@ -1,4 +1,4 @@
-"""Tables of the feeds domain: the timeline generation and the explore candidates."""
+"""Tables of the feeds domain: the explore candidates (timelines live in glint.infra.timelines)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from glint.infra.db import Base, UTCDateTime
-
-
-class FeedGeneration(Base):
-    """One row: the generation every fresh timeline must carry.
-
-    Bumped when a timeline write was lost (the timeline store was down), which makes every
-    stored timeline stale at once; each is rebuilt from the database at its owner's next read.
-    """
-
-    __tablename__ = "feed_generation"
-
-    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    generation: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    bumped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class ExploreCandidate(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glint.api.pagination import Page
+from glint.paging import Page
 from glint.posts.schemas import PostOut
 
 FeedPage = Page[PostOut]

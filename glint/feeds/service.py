@@ -15,13 +15,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
-from glint.api.pagination import Page, PageParams, cursor_int, decode_cursor, encode_cursor
+from glint.accounts.models import User, active_accounts
 from glint.errors import BadRequest
 from glint.feeds import ranking, timeline
 from glint.feeds.models import ExploreCandidate
 from glint.infra.cache import CacheUnavailable
 from glint.infra.runtime import Runtime
+from glint.media.urls import MediaUrls
+from glint.paging import Page, PageParams, cursor_int, decode_cursor, encode_cursor
 from glint.posts import cache as posts_cache
 from glint.posts import engagement
 from glint.posts.schemas import PostOut, PostViewer
@@ -51,7 +52,12 @@ async def with_viewer_flags(
 
 
 async def home_feed(
-    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    urls: MediaUrls,
+    viewer: User,
+    params: PageParams,
 ) -> Page[PostOut]:
     """One page of the home feed: own and followed accounts' posts, newest first."""
     before_id = params.before_id()
@@ -66,7 +72,9 @@ async def home_feed(
         if not ids:
             exhausted = True
             break
-        posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=ids)
+        posts = await posts_cache.published_posts(
+            session, cache=runtime.cache, urls=urls, post_ids=ids
+        )
         allowed = await timeline.visible_home_authors(
             session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
         )
@@ -87,7 +95,12 @@ async def home_feed(
 
 
 async def ranked_feed(
-    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    urls: MediaUrls,
+    viewer: User,
+    params: PageParams,
 ) -> Page[PostOut]:
     """One page of the ranked feed; the order is fixed when the first page is asked for."""
     snapshot, offset = None, 0
@@ -105,7 +118,9 @@ async def ranked_feed(
         key = secrets.token_urlsafe(9)
         await _store_snapshot(runtime, viewer.id, key, snapshot)
     page_ids = snapshot[offset : offset + params.limit]
-    posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=page_ids)
+    posts = await posts_cache.published_posts(
+        session, cache=runtime.cache, urls=urls, post_ids=page_ids
+    )
     allowed = await timeline.visible_home_authors(
         session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
     )
@@ -141,7 +156,12 @@ async def _store_snapshot(runtime: Runtime, viewer_id: int, key: str, ids: list[
 
 
 async def explore(
-    session: AsyncSession, *, runtime: Runtime, viewer: User, params: PageParams
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    urls: MediaUrls,
+    viewer: User,
+    params: PageParams,
 ) -> Page[PostOut]:
     """One page of explore: scored public posts of accounts the viewer does not follow."""
     query = sa.select(ExploreCandidate.post_id, ExploreCandidate.score).where(
@@ -173,7 +193,7 @@ async def explore(
     )
     page_rows = rows[: params.limit]
     ids = [post_id for post_id, _ in page_rows]
-    posts = await posts_cache.published_posts(session, runtime=runtime, post_ids=ids)
+    posts = await posts_cache.published_posts(session, cache=runtime.cache, urls=urls, post_ids=ids)
     public = await _public_active(session, author_ids=[post.author.id for post in posts.values()])
     items = [posts[pid] for pid in ids if pid in posts and posts[pid].author.id in public]
     next_cursor = None
@@ -192,8 +212,7 @@ async def _public_active(session: AsyncSession, *, author_ids: Sequence[int]) ->
         sa.select(User.id).where(
             User.id.in_(set(author_ids)),
             User.is_private.is_(False),
-            User.banned_at.is_(None),
-            User.deleted_at.is_(None),
+            active_accounts(),
         )
     )
     return set(rows)

@@ -8,61 +8,26 @@ lost to a timeline-store outage bumps the generation, so every timeline is rebui
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
-from glint.feeds.models import FeedGeneration
+from glint.accounts.models import User, active_accounts
+from glint.infra import db as db_mod
 from glint.infra.db import utcnow
 from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
 from glint.infra.timelines import TimelineUnavailable
-from glint.posts.models import Post
+from glint.posts.models import Post, published_only
 from glint.social.models import Follow, Mute
 
 log = get_logger(__name__)
 
-# Each process re-reads the generation this often: a bump reaches every reader within it.
-GENERATION_REFRESH_SECONDS = 2.0
-_generations: dict[int, tuple[int, float]] = {}
-
-
-async def current_generation(runtime: Runtime) -> int:
-    """The generation fresh timelines carry (read from the database at most every 2 s)."""
-    key = id(runtime)
-    known = _generations.get(key)
-    now = time.monotonic()
-    if known is not None and now - known[1] < GENERATION_REFRESH_SECONDS:
-        return known[0]
-    async with runtime.db.session() as session:
-        value = await session.scalar(
-            sa.select(FeedGeneration.generation).where(FeedGeneration.id == 1)
-        )
-    generation = int(value or 0)
-    _generations[key] = (generation, now)
-    return generation
-
-
-async def bump_generation(runtime: Runtime) -> None:
-    """Make every stored timeline stale (a timeline write was lost)."""
-    async with runtime.db.session() as session:
-        updated = await session.execute(
-            sa.update(FeedGeneration)
-            .where(FeedGeneration.id == 1)
-            .values(generation=FeedGeneration.generation + 1, bumped_at=utcnow())
-        )
-        if not getattr(updated, "rowcount", 0):
-            session.add(FeedGeneration(id=1, generation=1, bumped_at=utcnow()))
-        await session.commit()
-    _generations.pop(id(runtime), None)
-
 
 async def _lost_write(runtime: Runtime, what: str, exc: Exception) -> None:
     log.warning("timeline_write_lost", what=what, error=str(exc))
-    await bump_generation(runtime)
+    await runtime.generations.bump()
 
 
 def is_pulled(runtime: Runtime, *, follower_count: int) -> bool:
@@ -76,7 +41,7 @@ async def recent_post_ids(
     """Published posts of these authors, newest first."""
     if not author_ids:
         return []
-    query = sa.select(Post.id).where(Post.author_id.in_(author_ids), Post.status == "published")
+    query = sa.select(Post.id).where(Post.author_id.in_(author_ids), published_only())
     if before_id is not None:
         query = query.where(Post.id < before_id)
     return list(await session.scalars(query.order_by(Post.id.desc()).limit(limit)))
@@ -106,57 +71,35 @@ async def visible_home_authors(
     rows = await session.scalars(
         sa.select(User.id).where(
             User.id.in_(set(author_ids)),
-            User.banned_at.is_(None),
-            User.deleted_at.is_(None),
+            active_accounts(),
             sa.or_(User.id == viewer_id, sa.and_(followed, ~muted)),
         )
     )
     return set(rows)
 
 
-def home_candidates(user_id: int) -> sa.Select[int]:
-    """SQL: IDs of every published post of the user and the unmuted accounts they follow."""
+def home_authors(user_id: int) -> sa.CompoundSelect[tuple[int]]:
+    """SQL: the user and every account they follow and have not muted."""
     followed = sa.select(Follow.followee_id).where(
         Follow.follower_id == user_id,
         ~sa.exists().where(Mute.muter_id == user_id, Mute.muted_id == Follow.followee_id),
     )
-    return sa.select(Post.id).where(
-        sa.or_(Post.author_id == user_id, Post.author_id.in_(followed)),
-        Post.status == "published",
-    )
+    return sa.union_all(followed, sa.select(sa.literal(user_id, sa.BigInteger)))
 
 
 async def newest_home_ids(
     session: AsyncSession, *, user_id: int, before_id: int | None, limit: int
 ) -> list[int]:
     """The newest home candidates straight from the database (rebuilds, degraded reads)."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Per author, walk their (author_id, id) index for the newest posts, then merge: one
-        # bounded index scan per followed account instead of scanning every post by ID.
-        followed = sa.select(Follow.followee_id.label("author_id")).where(
-            Follow.follower_id == user_id,
-            ~sa.exists().where(Mute.muter_id == user_id, Mute.muted_id == Follow.followee_id),
-        )
-        authors = sa.union_all(
-            followed, sa.select(sa.literal(user_id, sa.BigInteger).label("author_id"))
-        ).subquery("authors")
-        recent = sa.select(Post.id).where(
-            Post.author_id == authors.c.author_id, Post.status == "published"
-        )
-        if before_id is not None:
-            recent = recent.where(Post.id < before_id)
-        lateral = recent.order_by(Post.id.desc()).limit(limit).lateral("recent")
-        query = (
-            sa.select(lateral.c.id)
-            .select_from(authors.join(lateral, sa.true()))
-            .order_by(lateral.c.id.desc())
-            .limit(limit)
-        )
-        return list(await session.scalars(query))
-    query = home_candidates(user_id)
-    if before_id is not None:
-        query = query.where(Post.id < before_id)
-    return list(await session.scalars(query.order_by(Post.id.desc()).limit(limit)))
+    return await db_mod.newest_ids_by_key(
+        session,
+        id_column=Post.id,
+        key_column=Post.author_id,
+        keys=home_authors(user_id),
+        where=[published_only()],
+        before_id=before_id,
+        limit=limit,
+    )
 
 
 async def rebuild(
@@ -165,28 +108,30 @@ async def rebuild(
     """Rebuild a timeline from the database; its IDs, newest first."""
     cap = runtime.timelines.cap
     ids = await newest_home_ids(session, user_id=user_id, before_id=None, limit=cap)
-    await release(session)
+    await end_read(session)
     await runtime.timelines.rebuild(user_id, ids, generation=generation)
     return ids
 
 
-async def release(session: AsyncSession) -> None:
-    """End the session's read transaction, handing its connection back to the pool.
+async def end_read(session: AsyncSession) -> None:
+    """End the session's read-only transaction, handing its connection back to the pool.
 
     The timeline store and the generation use connections of their own (embedded, the same
     database): a request must not hold one connection while it waits for another, or a full
-    pool deadlocks. Loaded objects stay usable (sessions do not expire on commit).
+    pool deadlocks. Nothing was written, so there is nothing to commit: closing ends the
+    transaction and keeps what was loaded readable (the session opens a new one if used again).
     """
-    await session.commit()
+    assert not session.new and not session.dirty and not session.deleted, "a read only"
+    await session.close()
 
 
 async def candidate_ids(
     session: AsyncSession, *, runtime: Runtime, user_id: int, before_id: int | None, limit: int
 ) -> list[int]:
     """Candidate IDs below before_id, newest first: the timeline merged with pulled authors."""
-    await release(session)
+    await end_read(session)
     try:
-        generation = await current_generation(runtime)
+        generation = await runtime.generations.current()
         ids = await runtime.timelines.read(
             user_id, before_id=before_id, limit=limit, generation=generation
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 # One naming convention so Alembic gives every constraint the same, predictable name on both
 # backends (SQLite batch migrations need names to drop constraints).
@@ -142,3 +142,54 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
         statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def newest_ids_by_key(
+    session: AsyncSession,
+    *,
+    id_column: QueryableAttribute[int],
+    key_column: QueryableAttribute[int],
+    keys: sa.Select[Any] | sa.CompoundSelect[Any],
+    where: Sequence[sa.ColumnElement[bool]],
+    before_id: int | None,
+    limit: int,
+) -> list[int]:
+    """The `limit` newest IDs (below before_id) of the rows whose key is among `keys`.
+
+    On PostgreSQL a LATERAL join walks each key's (key, id) index for its newest rows and
+    merges them: one short index scan per key, where a plain IN lets the planner walk the whole
+    ID index backwards for a rare key. SQLite has no LATERAL, and its planner does well with IN.
+    """
+    conditions = list(where)
+    if before_id is not None:
+        conditions.append(id_column < before_id)
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        flat = sa.select(id_column).where(key_column.in_(keys), *conditions)
+        return list(await session.scalars(flat.order_by(id_column.desc()).limit(limit)))
+    wanted = keys.subquery("wanted_keys")
+    (wanted_key,) = wanted.c
+    per_key = (
+        sa.select(id_column.label("id"))
+        .where(key_column == wanted_key, *conditions)
+        .order_by(id_column.desc())
+        .limit(limit)
+        .lateral("per_key")
+    )
+    merged = (
+        sa.select(per_key.c.id)
+        .select_from(wanted.join(per_key, sa.true()))
+        .order_by(per_key.c.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(merged))
+
+
+async def lock_transaction(session: AsyncSession, name: str) -> None:
+    """Hold a lock named `name` until the transaction ends, so its holders take turns.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite has one writer at a time: a caller
+    that writes as its first statement after this holds the database's write lock until it
+    commits, which serializes it the same way.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(name))))

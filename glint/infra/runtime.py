@@ -1,4 +1,8 @@
-"""The runtime: every adapter of one process, chosen from the settings and started together."""
+"""The runtime: every adapter of one process, chosen from the settings and started together.
+
+It holds adapters by their Protocols and knows no domain: which jobs exist is declared at the
+top (`glint.wiring`) into the queue's registry before a runtime starts.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,20 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.config import Settings
 from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
+from glint.infra import events, queue, queue_workers, redis_client
 from glint.infra import ids as ids_mod
-from glint.infra import queue_workers, redis_client
 from glint.infra import ratelimit as ratelimit_mod
 from glint.infra import timelines as timelines_mod
 from glint.infra.breaker import CircuitBreaker
 from glint.infra.cpu import CpuPool
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
-from glint.infra.storage import ObstoreObjectStore, open_object_store
-from glint.media.urls import MediaUrls
+from glint.infra.storage import ObjectStore, open_object_store
 
 log = get_logger(__name__)
 
@@ -34,11 +38,11 @@ class Runtime:
     cache: cache_mod.Cache
     limiter: ratelimit_mod.RateLimiter
     ids: ids_mod.IdGenerator
-    media_urls: MediaUrls
     cpu: CpuPool
-    storage: ObstoreObjectStore
-    jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
+    storage: ObjectStore
+    jobs: queue.JobQueue
     timelines: timelines_mod.TimelineStore
+    generations: timelines_mod.Generations
     metrics: Metrics = field(default_factory=Metrics)
     redis: aioredis.Redis | None = None
 
@@ -46,6 +50,31 @@ class Runtime:
     def secret_key(self) -> str:
         """The deployment's signing secret."""
         return self.settings.effective_secret_key
+
+    async def commit(self, session: AsyncSession) -> None:
+        """Commit a transaction, then deliver the outbox jobs it wrote.
+
+        Workers are woken for the background subscribers; prompt subscribers run here and now,
+        so their effect is visible to whoever caused them. Should this process die first, the
+        rows are there and a worker runs them (prompt ones after a short grace).
+        """
+        await session.commit()
+        to_dispatch, to_run = events.take_pending(session)
+        if to_dispatch:
+            await self.jobs.dispatch(to_dispatch)
+        for job_id in to_run:
+            await self._run_now(job_id)
+
+    async def _run_now(self, job_id: int) -> None:
+        try:
+            job = await queue.claim(
+                self.db, lease_seconds=self.settings.job_lease_seconds, job_id=job_id, early=True
+            )
+        except Exception:  # the row is committed: a worker runs it after the grace period
+            log.exception("prompt_job_not_claimed", job_id=job_id)
+            return
+        if job is not None:  # None: a worker already has it
+            await queue.run_claimed(self, job)
 
     async def dependency_status(self) -> dict[str, str]:
         """Each configured dependency and whether it answers ('ok' or the error)."""
@@ -136,22 +165,12 @@ async def start(settings: Settings) -> Runtime:
         cache=cache,
         limiter=limiter,
         ids=ids,
-        media_urls=MediaUrls(settings.effective_secret_key),
         cpu=CpuPool(workers=settings.job_concurrency),
         storage=open_object_store(settings.storage_url, data_dir=settings.data_dir),
         jobs=jobs,
         timelines=timelines,
+        generations=timelines_mod.Generations(database),
         redis=redis,
     )
     jobs.bind(runtime)
-    import_job_handlers()
     return runtime
-
-
-def import_job_handlers() -> None:
-    """Import every domain's jobs module, so the registry knows every job kind."""
-    from glint.feeds import jobs as _feeds_jobs  # noqa: F401
-    from glint.media import jobs as _media_jobs  # noqa: F401
-    from glint.notifications import jobs as _notifications_jobs  # noqa: F401
-    from glint.posts import jobs as _posts_jobs  # noqa: F401
-    from glint.social import jobs as _social_jobs  # noqa: F401

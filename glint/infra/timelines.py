@@ -8,6 +8,7 @@ user who comes back after that has it rebuilt from the database before the first
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -21,6 +22,8 @@ from glint.infra.breaker import CircuitBreaker, CircuitOpen
 from glint.infra.db import Base, Database, UTCDateTime, utcnow
 
 DEFAULT_CAP = 800
+# Each process re-reads the generation this often: a bump reaches every reader within it.
+GENERATION_REFRESH_SECONDS = 2.0
 
 
 class TimelineUnavailable(Exception):
@@ -69,6 +72,54 @@ class TimelineStore(Protocol):
     async def trim(self) -> int:
         """Cut every timeline to the cap; entries removed (Redis trims on every push)."""
         ...
+
+
+class FeedGeneration(Base):
+    """One row: the generation every fresh timeline must carry.
+
+    Bumped when a timeline write was lost (the timeline store was down), which makes every
+    stored timeline stale at once; each is rebuilt from the database at its owner's next read.
+    It lives in the database, not the store, because it must outlive the store's outage.
+    """
+
+    __tablename__ = "feed_generation"
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    bumped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Generations:
+    """This process's view of the timeline generation (read at most every 2 s)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._known: tuple[int, float] | None = None
+
+    async def current(self) -> int:
+        """The generation fresh timelines carry now."""
+        now = time.monotonic()
+        if self._known is not None and now - self._known[1] < GENERATION_REFRESH_SECONDS:
+            return self._known[0]
+        async with self._db.session() as session:
+            value = await session.scalar(
+                sa.select(FeedGeneration.generation).where(FeedGeneration.id == 1)
+            )
+        self._known = (int(value or 0), now)
+        return self._known[0]
+
+    async def bump(self) -> None:
+        """Make every stored timeline stale (a timeline write was lost)."""
+        async with self._db.session() as session:
+            updated = await session.execute(
+                sa.update(FeedGeneration)
+                .where(FeedGeneration.id == 1)
+                .values(generation=FeedGeneration.generation + 1, bumped_at=utcnow())
+            )
+            if not getattr(updated, "rowcount", 0):
+                session.add(FeedGeneration(id=1, generation=1, bumped_at=utcnow()))
+            await session.commit()
+        self._known = None
 
 
 class TimelineState(Base):

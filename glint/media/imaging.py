@@ -16,6 +16,9 @@ MAX_PIXELS = 50_000_000
 # Rendition sizes: a square crop for grids, then widths for the feed on each screen size.
 THUMBNAIL = 150
 WIDTHS = {"small": 320, "medium": 640, "large": 1080}
+# Every size a photo is stored in with its width, smallest first: the one list Glint uses.
+RENDITION_WIDTHS = {"thumbnail": THUMBNAIL, **WIDTHS}
+RENDITION_SIZES = tuple(RENDITION_WIDTHS)
 WEBP_QUALITY = 80
 JPEG_QUALITY = 85
 _MIME = {

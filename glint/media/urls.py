@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from glint.infra.keys import derive_key
+from glint.media import service as media_service
 from glint.media import signing
-
-RENDITION_SIZES = ("thumbnail", "small", "medium", "large")
 
 
 class MediaUrls:
@@ -28,4 +27,4 @@ class MediaUrls:
         """The URL of an avatar's small rendition, or None when the user has none."""
         if not base_key:
             return None
-        return self.sign(f"{base_key}/small.webp")
+        return self.sign(media_service.rendition_key(base_key, "small", "webp"))

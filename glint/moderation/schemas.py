@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glint.api.schemas import Id, Schema, Timestamp
+from glint.schemas import Id, Schema, Timestamp
 
 
 class JobOut(Schema):

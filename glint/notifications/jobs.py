@@ -1,137 +1,207 @@
-"""Background work of notifications: recording, retracting, and fanning out comment events."""
+"""How notifications follow from what happened: each handler subscribes to one event.
+
+Every handler is idempotent (an actor is counted once per group), and stamps the notification
+with the event's ID, taken when the action committed, so workers running in any order keep the
+newest activity first.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from glint.accounts.models import User
-from glint.infra.queue import JobContext, registry
+from glint.accounts.models import User, active_accounts
+from glint.infra.events import event_id
+from glint.infra.queue import JobContext
 from glint.notifications import service as notifications_service
+from glint.posts import events as posts_events
 from glint.posts import text as post_text
 from glint.posts.models import Comment, Post
+from glint.social import events as social_events
 
 
-@registry.job(notifications_service.RECORD_JOB, max_attempts=5)
-async def record(ctx: JobContext) -> None:
-    """Store one notification event (idempotent: an actor is counted once per group)."""
-    payload = ctx.payload
+async def _record(
+    ctx: JobContext,
+    *,
+    kind: str,
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+    text: str | None = None,
+) -> None:
     async with ctx.runtime.db.session() as session:
         await notifications_service.record(
             session,
             ids=ctx.runtime.ids,
-            kind=payload["kind"],
-            actor_id=int(payload["actor_id"]),
-            recipient_id=int(payload["recipient_id"]),
-            post_id=payload.get("post_id"),
-            comment_id=payload.get("comment_id"),
-            text=payload.get("text"),
-            activity_id=payload.get("activity_id"),
+            kind=kind,
+            actor_id=actor_id,
+            recipient_id=recipient_id,
+            post_id=post_id,
+            comment_id=comment_id,
+            text=text,
+            activity_id=event_id(ctx),
         )
         await session.commit()
 
 
-@registry.job(notifications_service.RETRACT_JOB, max_attempts=5)
-async def retract(ctx: JobContext) -> None:
-    """Take back what an undone action announced (idempotent)."""
-    payload = ctx.payload
+async def _retract(
+    ctx: JobContext,
+    *,
+    kinds: list[str],
+    actor_id: int,
+    recipient_id: int,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+) -> None:
     async with ctx.runtime.db.session() as session:
         await notifications_service.retract(
             session,
-            kinds=list(payload["kinds"]),
-            actor_id=int(payload["actor_id"]),
-            recipient_id=int(payload["recipient_id"]),
-            post_id=payload.get("post_id"),
-            comment_id=payload.get("comment_id"),
+            kinds=kinds,
+            actor_id=actor_id,
+            recipient_id=recipient_id,
+            post_id=post_id,
+            comment_id=comment_id,
         )
         await session.commit()
+
+
+async def post_liked(ctx: JobContext, event: posts_events.PostLiked) -> None:
+    """The author hears of a like (grouped with the post's other likes)."""
+    await _record(
+        ctx,
+        kind="like",
+        actor_id=event.user_id,
+        recipient_id=event.post_author_id,
+        post_id=event.post_id,
+    )
+
+
+async def post_unliked(ctx: JobContext, event: posts_events.PostUnliked) -> None:
+    """A like taken back leaves the notification it made."""
+    await _retract(
+        ctx,
+        kinds=["like"],
+        actor_id=event.user_id,
+        recipient_id=event.post_author_id,
+        post_id=event.post_id,
+    )
+
+
+async def comment_liked(ctx: JobContext, event: posts_events.CommentLiked) -> None:
+    """A comment's author hears of a like on it."""
+    await _record(
+        ctx,
+        kind="comment_like",
+        actor_id=event.user_id,
+        recipient_id=event.comment_author_id,
+        post_id=event.post_id,
+        comment_id=event.comment_id,
+    )
+
+
+async def comment_unliked(ctx: JobContext, event: posts_events.CommentUnliked) -> None:
+    """A comment like taken back leaves the notification it made."""
+    await _retract(
+        ctx,
+        kinds=["comment_like"],
+        actor_id=event.user_id,
+        recipient_id=event.comment_author_id,
+        comment_id=event.comment_id,
+    )
+
+
+async def followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
+    """A new follower is announced; an approved request tells the requester instead."""
+    if event.approved:
+        await _record(
+            ctx, kind="follow_accepted", actor_id=event.followee_id, recipient_id=event.follower_id
+        )
+    else:
+        await _record(
+            ctx, kind="follow", actor_id=event.follower_id, recipient_id=event.followee_id
+        )
+
+
+async def follow_requested(ctx: JobContext, event: social_events.FollowRequested) -> None:
+    """A private account hears of a follow request."""
+    await _record(
+        ctx, kind="follow_request", actor_id=event.requester_id, recipient_id=event.target_id
+    )
+
+
+async def unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> None:
+    """Someone who unfollows (or withdraws a request) leaves the notification it made."""
+    if event.by_follower:
+        await _retract(
+            ctx,
+            kinds=["follow", "follow_request"],
+            actor_id=event.follower_id,
+            recipient_id=event.followee_id,
+        )
 
 
 async def _record_mentions(
-    ctx: JobContext,
-    *,
-    names: list[str],
-    actor_id: int,
-    post_id: int,
-    comment_id: int | None,
-    snippet: str,
+    ctx: JobContext, *, text: str, actor_id: int, post_id: int, comment_id: int | None
 ) -> None:
+    names = post_text.mentions(text)
     if not names:
         return
     async with ctx.runtime.db.session() as session:
-        mentioned = list(await session.scalars(sa.select(User.id).where(User.username.in_(names))))
-        for user_id in mentioned:
-            await notifications_service.record(
-                session,
-                ids=ctx.runtime.ids,
-                kind="mention",
-                actor_id=actor_id,
-                recipient_id=user_id,
-                post_id=post_id,
-                comment_id=comment_id,
-                text=snippet,
+        mentioned = list(
+            await session.scalars(
+                sa.select(User.id).where(User.username.in_(names), active_accounts())
             )
-        await session.commit()
+        )
+    for user_id in mentioned:
+        await _record(
+            ctx,
+            kind="mention",
+            actor_id=actor_id,
+            recipient_id=user_id,
+            post_id=post_id,
+            comment_id=comment_id,
+            text=text,
+        )
 
 
-@registry.job(notifications_service.COMMENT_JOB, max_attempts=5)
-async def comment(ctx: JobContext) -> None:
+async def commented(ctx: JobContext, event: posts_events.CommentCreated) -> None:
     """A new comment tells the post's author, the thread's author, and whoever it mentions."""
-    comment_id = int(ctx.payload["comment_id"])
     async with ctx.runtime.db.session() as session:
-        row = await session.get(Comment, comment_id)
-        if row is None:
+        row = await session.get(Comment, event.comment_id)
+        post = await session.get(Post, event.post_id)
+        if row is None or post is None:
             return  # deleted before we got to it
-        post = await session.get(Post, row.post_id)
-        if post is None:
-            return
         parent = await session.get(Comment, row.parent_id) if row.parent_id else None
-        await notifications_service.record(
-            session,
-            ids=ctx.runtime.ids,
-            kind="comment",
-            actor_id=row.author_id,
-            recipient_id=post.author_id,
-            post_id=post.id,
-            comment_id=row.id,
-            text=row.text,
-        )
-        if parent is not None and parent.author_id != post.author_id:
-            await notifications_service.record(
-                session,
-                ids=ctx.runtime.ids,
-                kind="comment_reply",
-                actor_id=row.author_id,
-                recipient_id=parent.author_id,
-                post_id=post.id,
-                comment_id=row.id,
-                text=row.text,
-            )
-        await session.commit()
-        names, author_id, post_id, snippet = (
-            post_text.mentions(row.text),
-            row.author_id,
-            post.id,
-            row.text,
-        )
-    await _record_mentions(
+        text, parent_author = row.text, parent.author_id if parent else None
+    await _record(
         ctx,
-        names=names,
-        actor_id=author_id,
-        post_id=post_id,
-        comment_id=comment_id,
-        snippet=snippet,
+        kind="comment",
+        actor_id=event.author_id,
+        recipient_id=post.author_id,
+        post_id=post.id,
+        comment_id=event.comment_id,
+        text=text,
     )
-
-
-@registry.job(notifications_service.POST_MENTIONS_JOB, max_attempts=5)
-async def post_mentions(ctx: JobContext) -> None:
-    """A published post tells everyone its caption mentions."""
-    post_id = int(ctx.payload["post_id"])
-    async with ctx.runtime.db.session() as session:
-        post = await session.get(Post, post_id)
-        if post is None or post.status != "published":
-            return
-        names, author_id, caption = post_text.mentions(post.caption), post.author_id, post.caption
+    if parent_author is not None and parent_author != post.author_id:
+        await _record(
+            ctx,
+            kind="comment_reply",
+            actor_id=event.author_id,
+            recipient_id=parent_author,
+            post_id=post.id,
+            comment_id=event.comment_id,
+            text=text,
+        )
     await _record_mentions(
-        ctx, names=names, actor_id=author_id, post_id=post_id, comment_id=None, snippet=caption
+        ctx, text=text, actor_id=event.author_id, post_id=post.id, comment_id=event.comment_id
     )
+
+
+async def post_published(ctx: JobContext, event: posts_events.PostPublished) -> None:
+    """A published post tells everyone its caption mentions."""
+    async with ctx.runtime.db.session() as session:
+        caption = await session.scalar(sa.select(Post.caption).where(Post.id == event.post_id))
+    if caption is not None:
+        await _record_mentions(
+            ctx, text=caption, actor_id=event.author_id, post_id=event.post_id, comment_id=None
+        )

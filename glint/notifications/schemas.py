@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glint.accounts.schemas import UserSummary
-from glint.api.schemas import Id, InputSchema, Schema, Timestamp
+from glint.schemas import Id, InputSchema, Schema, Timestamp
 
 
 class NotificationOut(Schema):

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.infra.db import insert_ignore, utcnow
 from glint.infra.ids import IdGenerator
-from glint.infra.runtime import Runtime
 from glint.notifications.models import Notification, NotificationActor
 from glint.social import service as social_service
 
-RECORD_JOB = "notifications.record"
-RETRACT_JOB = "notifications.retract"
-COMMENT_JOB = "notifications.comment"
-POST_MENTIONS_JOB = "notifications.post_mentions"
 MAX_ACTORS_SHOWN = 3
 
 
@@ -33,77 +27,6 @@ def group_key(kind: str, *, actor_id: int, post_id: int | None, comment_id: int 
     if comment_id is not None:
         return f"{kind}:comment:{comment_id}"
     return f"{kind}:post:{post_id}:{actor_id}"
-
-
-async def _enqueue(runtime: Runtime, name: str, payload: dict[str, Any]) -> None:
-    async with runtime.db.session() as session:
-        job_id = await runtime.jobs.enqueue(session, name=name, payload=payload)
-        await session.commit()
-    await runtime.jobs.dispatch([job_id])
-
-
-async def announce(
-    runtime: Runtime,
-    *,
-    kind: str,
-    actor_id: int,
-    recipient_id: int,
-    post_id: int | None = None,
-    comment_id: int | None = None,
-    text: str | None = None,
-) -> None:
-    """Queue a notification (the job decides whether it is deserved); never for yourself."""
-    if actor_id == recipient_id:
-        return
-    await _enqueue(
-        runtime,
-        RECORD_JOB,
-        {
-            "kind": kind,
-            "actor_id": actor_id,
-            "recipient_id": recipient_id,
-            "post_id": post_id,
-            "comment_id": comment_id,
-            "text": text,
-            # Stamped now, not when a worker gets to it: concurrent workers must not reorder.
-            "activity_id": runtime.ids.next_id(),
-        },
-    )
-
-
-async def withdraw(
-    runtime: Runtime,
-    *,
-    kinds: tuple[str, ...],
-    actor_id: int,
-    recipient_id: int,
-    post_id: int | None = None,
-    comment_id: int | None = None,
-) -> None:
-    """Queue taking back what an undone action announced (unlike, unfollow)."""
-    if actor_id == recipient_id:
-        return
-    await _enqueue(
-        runtime,
-        RETRACT_JOB,
-        {
-            "kinds": list(kinds),
-            "actor_id": actor_id,
-            "recipient_id": recipient_id,
-            "post_id": post_id,
-            "comment_id": comment_id,
-        },
-    )
-
-
-async def announce_comment(runtime: Runtime, *, comment_id: int) -> None:
-    """Queue the notifications a new comment causes (post author, thread, mentions)."""
-    await _enqueue(runtime, COMMENT_JOB, {"comment_id": comment_id})
-
-
-async def announce_post_mentions(session: AsyncSession, *, runtime: Runtime, post_id: int) -> int:
-    """Queue mention notifications of a just-published post, in the caller's transaction."""
-    return await runtime.jobs.enqueue(session, name=POST_MENTIONS_JOB, payload={"post_id": post_id})
 
 
 async def record(
@@ -133,7 +56,7 @@ async def record(
         session,
         Notification,
         {
-            "id": activity,
+            "id": ids.next_id(),
             "user_id": recipient_id,
             "kind": kind,
             "group_key": key,
@@ -222,8 +145,7 @@ async def list_for(
             .join(User, User.id == NotificationActor.actor_id)
             .where(
                 NotificationActor.notification_id.in_([row.id for row in rows]),
-                User.banned_at.is_(None),
-                User.deleted_at.is_(None),
+                active_accounts(),
             )
         ):
             actors[notification_id].append((activity, actor))

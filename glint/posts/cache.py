@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.infra.cache import CacheUnavailable
+from glint.infra.cache import Cache, CacheUnavailable
 from glint.infra.logging import get_logger
-from glint.infra.runtime import Runtime
+from glint.media.urls import MediaUrls
 from glint.posts import presenter
-from glint.posts.models import Post
+from glint.posts.models import Post, published_only
 from glint.posts.schemas import PostOut
 
 log = get_logger(__name__)
@@ -28,24 +28,24 @@ def _key(post_id: int) -> str:
     return f"post:v1:{post_id}"
 
 
-async def forget(runtime: Runtime, post_ids: Sequence[int]) -> None:
-    """Drop cached posts after a change that shows in them (call after the commit)."""
+async def forget(cache: Cache, post_ids: Sequence[int]) -> None:
+    """Drop cached posts after a change that shows in them (after its commit)."""
     try:
-        await runtime.cache.delete(*(_key(post_id) for post_id in post_ids))
+        await cache.delete(*(_key(post_id) for post_id in post_ids))
     except CacheUnavailable:
         # The cache is down, so nothing can be served from it either; entries expire anyway.
         log.warning("post_cache_forget_failed", post_ids=list(post_ids))
 
 
 async def published_posts(
-    session: AsyncSession, *, runtime: Runtime, post_ids: Sequence[int]
+    session: AsyncSession, *, cache: Cache, urls: MediaUrls, post_ids: Sequence[int]
 ) -> dict[int, PostOut]:
     """Published posts by ID: from the cache, the rest from the database in one batch."""
     if not post_ids:
         return {}
     found: dict[int, PostOut] = {}
     try:
-        cached = await runtime.cache.get_many([_key(post_id) for post_id in post_ids])
+        cached = await cache.get_many([_key(post_id) for post_id in post_ids])
     except CacheUnavailable:
         cached = [None] * len(post_ids)
     missing: list[int] = []
@@ -56,17 +56,13 @@ async def published_posts(
             found[post_id] = PostOut.model_validate_json(raw)
     if missing:
         rows = list(
-            await session.scalars(
-                sa.select(Post).where(Post.id.in_(missing), Post.status == "published")
-            )
+            await session.scalars(sa.select(Post).where(Post.id.in_(missing), published_only()))
         )
-        shaped = await presenter.posts_out(
-            session, posts=rows, viewer=None, urls=runtime.media_urls
-        )
+        shaped = await presenter.posts_out(session, posts=rows, viewer=None, urls=urls)
         fresh = {post.id: post for post in shaped}
         found.update(fresh)
         with contextlib.suppress(CacheUnavailable):
-            await runtime.cache.set_many(
+            await cache.set_many(
                 {_key(post_id): post.model_dump_json().encode() for post_id, post in fresh.items()},
                 ttl=TTL_SECONDS,
             )

@@ -7,12 +7,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.errors import Forbidden, NotFound, ValidationFailed
 from glint.infra.db import insert_ignore, utcnow
+from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
+from glint.media.lifecycle import MediaStatus
+from glint.posts import events
 from glint.posts import service as posts_service
-from glint.posts.models import Comment, CommentLike, Post, PostLike, Save
+from glint.posts.models import Comment, CommentLike, Post, PostLike, Save, published_only
 from glint.social import queries as social_queries
 from glint.social import service as social_service
 
@@ -31,11 +34,14 @@ async def like_post(
         await session.execute(
             sa.update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
         )
+        await bus.emit(session, ids=ids, event=events.PostLiked(post.id, post.author_id, viewer.id))
     await session.refresh(post, ["like_count"])
     return post, added
 
 
-async def unlike_post(session: AsyncSession, *, viewer: User, post_id: int) -> tuple[Post, bool]:
+async def unlike_post(
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, post_id: int
+) -> tuple[Post, bool]:
     """Take a like back; (post, whether one was removed)."""
     post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
     result = await session.execute(
@@ -45,6 +51,9 @@ async def unlike_post(session: AsyncSession, *, viewer: User, post_id: int) -> t
     if removed:
         await session.execute(
             sa.update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1)
+        )
+        await bus.emit(
+            session, ids=ids, event=events.PostUnliked(post.id, post.author_id, viewer.id)
         )
     await session.refresh(post, ["like_count"])
     return post, removed
@@ -58,7 +67,7 @@ async def likers(
     query = (
         sa.select(PostLike.id, User)
         .join(User, User.id == PostLike.user_id)
-        .where(PostLike.post_id == post.id, User.banned_at.is_(None), User.deleted_at.is_(None))
+        .where(PostLike.post_id == post.id, active_accounts())
     )
     if viewer is not None:
         query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
@@ -79,7 +88,7 @@ async def add_comment(
 ) -> Comment:
     """Comment on a visible post, or reply to a top-level comment of it."""
     post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
-    if post.status != "published":
+    if post.status != MediaStatus.PUBLISHED:
         raise ValidationFailed("Posts can be commented on once published.")
     if post.comments_disabled:
         raise Forbidden("Comments are turned off for this post.", code="comments_disabled")
@@ -102,6 +111,7 @@ async def add_comment(
     await session.execute(
         sa.update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1)
     )
+    await bus.emit(session, ids=ids, event=events.CommentCreated(comment.id, post.id, viewer.id))
     await session.flush()
     return comment
 
@@ -119,7 +129,9 @@ async def get_comment(session: AsyncSession, *, viewer: User | None, comment_id:
     return comment
 
 
-async def delete_comment(session: AsyncSession, *, viewer: User, comment_id: int) -> Comment:
+async def delete_comment(
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, comment_id: int
+) -> Comment:
     """Delete a comment and its replies: its author, the post's author, or an admin."""
     comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
     post = await session.get(Post, comment.post_id)
@@ -136,6 +148,7 @@ async def delete_comment(session: AsyncSession, *, viewer: User, comment_id: int
         .where(Post.id == post.id)
         .values(comment_count=Post.comment_count - 1 - (replies or 0))
     )
+    await bus.emit(session, ids=ids, event=events.CommentDeleted(comment.id, post.id))
     return comment
 
 
@@ -164,7 +177,7 @@ def _shown_comments(viewer: User | None, post_id: int) -> sa.Select[Comment, Use
     query = (
         sa.select(Comment, User)
         .join(User, User.id == Comment.author_id)
-        .where(Comment.post_id == post_id, User.banned_at.is_(None), User.deleted_at.is_(None))
+        .where(Comment.post_id == post_id, active_accounts())
     )
     if viewer is not None:
         query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
@@ -211,7 +224,7 @@ async def first_replies(
 
 
 async def like_comment(
-    session: AsyncSession, *, viewer: User, comment_id: int
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, comment_id: int
 ) -> tuple[Comment, bool]:
     """Like a comment (idempotent); (comment, whether a like was added)."""
     comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
@@ -226,12 +239,14 @@ async def like_comment(
             .where(Comment.id == comment.id)
             .values(like_count=Comment.like_count + 1)
         )
+        liked = events.CommentLiked(comment.id, comment.post_id, comment.author_id, viewer.id)
+        await bus.emit(session, ids=ids, event=liked)
     await session.refresh(comment, ["like_count"])
     return comment, added
 
 
 async def unlike_comment(
-    session: AsyncSession, *, viewer: User, comment_id: int
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, comment_id: int
 ) -> tuple[Comment, bool]:
     """Take a comment like back."""
     comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
@@ -247,6 +262,8 @@ async def unlike_comment(
             .where(Comment.id == comment.id)
             .values(like_count=Comment.like_count - 1)
         )
+        unliked = events.CommentUnliked(comment.id, comment.post_id, comment.author_id, viewer.id)
+        await bus.emit(session, ids=ids, event=unliked)
     await session.refresh(comment, ["like_count"])
     return comment, removed
 
@@ -273,7 +290,7 @@ async def saved_posts(
     query = (
         sa.select(Save.id, Post)
         .join(Post, Post.id == Save.post_id)
-        .where(Save.user_id == viewer.id, Post.status == "published")
+        .where(Save.user_id == viewer.id, published_only())
     )
     if before_id is not None:
         query = query.where(Save.id < before_id)

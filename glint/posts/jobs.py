@@ -1,23 +1,27 @@
-"""Background work of posts: the image pipeline (processing → published | failed) and clean-up."""
+"""Background work of posts: the image pipeline (processing → published | failed), removing a
+deleted post's objects, dropping changed posts from the cache, and recounting counters.
+
+Each handler is a subscriber of one or more post events; `glint.wiring` says which.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 
 from glint.accounts.models import User
-from glint.feeds import jobs as feeds_jobs
 from glint.infra.db import utcnow
+from glint.infra.events import bus
 from glint.infra.logging import get_logger
-from glint.infra.queue import JobContext, registry
+from glint.infra.queue import JobContext
 from glint.infra.storage import ObjectNotFound
 from glint.media import imaging
 from glint.media import service as media_service
-from glint.notifications import service as notifications_service
-from glint.posts.models import Comment, CommentLike, Post, PostLike, PostMedia
-from glint.posts.service import PROCESS_JOB
+from glint.media.lifecycle import MediaStatus
+from glint.posts import cache as posts_cache
+from glint.posts import events
+from glint.posts.models import Comment, CommentLike, Post, PostLike, PostMedia, move_post
 
 if TYPE_CHECKING:
     from glint.infra.runtime import Runtime
@@ -25,109 +29,133 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-async def _mark_failed(ctx: JobContext, reason: str) -> None:
+class ShowsInPost(Protocol):
+    """An event that changes how a post is shown."""
+
+    @property
+    def post_id(self) -> int:
+        """The post it changes."""
+        ...
+
+
+async def _mark_failed(runtime: Runtime, *, post_id: int, author_id: int, reason: str) -> None:
     """Processing -> failed, once; a post that got published meanwhile is left alone."""
-    post_id = int(ctx.payload["post_id"])
-    async with ctx.runtime.db.session() as session:
-        await session.execute(
-            sa.update(Post)
-            .where(Post.id == post_id, Post.status == "processing")
-            .values(status="failed", failure_reason=reason[:500])
-        )
-        await session.commit()
+    async with runtime.db.session() as session:
+        if await move_post(session, post_id=post_id, to=MediaStatus.FAILED, failure_reason=reason):
+            await bus.emit(
+                session, ids=runtime.ids, event=events.PostFailed(post_id, author_id, reason)
+            )
+        await runtime.commit(session)
     log.warning("post_failed", post_id=post_id, reason=reason)
 
 
-async def _on_dead(ctx: JobContext, error: str) -> None:
-    await _mark_failed(ctx, f"Processing failed after retries: {error}")
+async def post_not_processed(ctx: JobContext, event: events.PostCreated, error: str) -> None:
+    """The pipeline ran out of tries: the post fails, with the reason."""
+    reason = f"Processing failed after retries: {error}"[:500]
+    await _mark_failed(ctx.runtime, post_id=event.post_id, author_id=event.author_id, reason=reason)
 
 
-@registry.job(PROCESS_JOB, max_attempts=5, on_dead=_on_dead)
-async def process_post(ctx: JobContext) -> None:
+async def process_post(ctx: JobContext, event: events.PostCreated) -> None:
     """Render every photo of a post, then publish it. Safe to run twice: finished photos stay."""
     runtime = ctx.runtime
-    post_id = int(ctx.payload["post_id"])
     async with runtime.db.session() as session:
-        post = await session.get(Post, post_id)
-        if post is None or post.status == "published":
+        post = await session.get(Post, event.post_id)
+        if post is None or post.status == MediaStatus.PUBLISHED:
             return  # deleted, or already finished by an earlier run
-        # A failed post comes back here only when an admin retries its dead job.
+        if post.status == MediaStatus.FAILED:
+            # Back here only when an admin retried its dead job: try again from the start.
+            await move_post(session, post_id=post.id, to=MediaStatus.PROCESSING)
+            await session.commit()
         filter_name = post.filter or "none"
         media = list(
             await session.scalars(
                 sa.select(PostMedia)
-                .where(PostMedia.post_id == post_id)
+                .where(PostMedia.post_id == post.id)
                 .order_by(PostMedia.position)
             )
         )
     for row in media:
-        if row.processed_at is not None:
-            continue
-        try:
-            original = await runtime.storage.get(row.original_key)
-        except ObjectNotFound:
-            await _mark_failed(ctx, "The uploaded original is missing.")
+        if row.processed_at is None and not await _render(ctx, row, filter_name, event):
             return
-        try:
-            result = await runtime.cpu.run(imaging.process, original.data, filter_name=filter_name)
-        except imaging.ImageRejected as exc:
-            await _mark_failed(ctx, exc.message)  # a broken file will not mend on retry
-            return
-        await asyncio.gather(
-            *(
-                runtime.storage.put(
-                    media_service.rendition_key(row.base_key, item.size, item.format),
-                    item.data,
-                    content_type=item.mime,
-                )
-                for item in result.renditions
-            )
-        )
-        async with runtime.db.session() as session:
-            await session.execute(
-                sa.update(PostMedia)
-                .where(PostMedia.id == row.id)
-                .values(
-                    width=result.width,
-                    height=result.height,
-                    blurhash=result.blurhash,
-                    processed_at=utcnow(),
-                )
-            )
-            await session.commit()
     async with runtime.db.session() as session:
-        published = await session.execute(
-            sa.update(Post)
-            .where(Post.id == post_id, Post.status.in_(("processing", "failed")))
-            .values(status="published", published_at=utcnow(), failure_reason=None)
+        published = await move_post(
+            session,
+            post_id=event.post_id,
+            to=MediaStatus.PUBLISHED,
+            published_at=utcnow(),
+            failure_reason=None,
         )
-        follow_ups: list[int] = []
-        if getattr(published, "rowcount", 0):
+        if published:
             await session.execute(
                 sa.update(User)
-                .where(
-                    User.id == sa.select(Post.author_id).where(Post.id == post_id).scalar_subquery()
-                )
+                .where(User.id == event.author_id)
                 .values(post_count=User.post_count + 1)
             )
-            # Work that follows publication commits with it, so none of it can be lost.
-            follow_ups.append(
-                await feeds_jobs.enqueue_fanout(session, runtime=runtime, post_id=post_id)
+            # Its consequences (fan-out, mentions, …) commit with the publication itself.
+            await bus.emit(
+                session, ids=runtime.ids, event=events.PostPublished(event.post_id, event.author_id)
             )
-            follow_ups.append(
-                await notifications_service.announce_post_mentions(
-                    session, runtime=runtime, post_id=post_id
-                )
+        await runtime.commit(session)
+
+
+async def _render(
+    ctx: JobContext, row: PostMedia, filter_name: str, event: events.PostCreated
+) -> bool:
+    """Process and store one photo; False when the post failed for good on it."""
+    runtime = ctx.runtime
+    try:
+        original = await runtime.storage.get(row.original_key)
+    except ObjectNotFound:
+        await _mark_failed(
+            runtime,
+            post_id=event.post_id,
+            author_id=event.author_id,
+            reason="The uploaded original is missing.",
+        )
+        return False
+    try:
+        result = await runtime.cpu.run(imaging.process, original.data, filter_name=filter_name)
+    except imaging.ImageRejected as exc:
+        # A broken file will not mend on retry.
+        await _mark_failed(
+            runtime, post_id=event.post_id, author_id=event.author_id, reason=exc.message
+        )
+        return False
+    await media_service.store_renditions(
+        runtime.storage, base_key=row.base_key, renditions=result.renditions
+    )
+    async with runtime.db.session() as session:
+        await session.execute(
+            sa.update(PostMedia)
+            .where(PostMedia.id == row.id)
+            .values(
+                width=result.width,
+                height=result.height,
+                blurhash=result.blurhash,
+                processed_at=utcnow(),
             )
+        )
         await session.commit()
-    await runtime.jobs.dispatch(follow_ups)
+    return True
+
+
+async def remove_post_objects(ctx: JobContext, event: events.PostDeleted) -> None:
+    """A deleted post's originals and renditions leave storage."""
+    await media_service.delete_objects(
+        ctx.runtime.storage, keys=event.object_keys, prefixes=event.object_prefixes
+    )
+
+
+async def forget_cached_post(ctx: JobContext, event: ShowsInPost) -> None:
+    """A post shows differently now (a like, a comment, an edit, gone): drop its cached copy."""
+    await posts_cache.forget(ctx.runtime.cache, [event.post_id])
 
 
 async def reconcile_post_counts(runtime: Runtime) -> int:
     """Recount post, like and comment counters from their rows; the number of rows fixed."""
     published = (
         sa.select(sa.func.count())
-        .where(Post.author_id == User.id, Post.status == "published")
+        .where(Post.author_id == User.id, Post.status == MediaStatus.PUBLISHED)
         .scalar_subquery()
     )
     likes = sa.select(sa.func.count()).where(PostLike.post_id == Post.id).scalar_subquery()
@@ -150,8 +178,3 @@ async def reconcile_post_counts(runtime: Runtime) -> int:
             fixed += int(getattr(result, "rowcount", 0) or 0)
         await session.commit()
     return fixed
-
-
-@registry.periodic("posts.reconcile_counts", every_seconds=3600.0)
-async def _reconcile(runtime: Runtime) -> None:
-    await reconcile_post_counts(runtime)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from glint.infra.db import Base, UTCDateTime
-
-POST_STATUSES = ("processing", "published", "failed")
+from glint.media import lifecycle
+from glint.media.lifecycle import MediaStatus
 
 
 class Post(Base):
-    """A post; its state machine is processing → published | failed."""
+    """A post; its life cycle is glint.media.lifecycle's, moved only by `move_post`."""
 
     __tablename__ = "posts"
 
@@ -26,7 +28,7 @@ class Post(Base):
     location_lat: Mapped[float | None] = mapped_column(sa.Float, default=None)
     location_lng: Mapped[float | None] = mapped_column(sa.Float, default=None)
     filter: Mapped[str | None] = mapped_column(sa.String(20), default=None)
-    status: Mapped[str] = mapped_column(sa.String(12), default="processing")
+    status: Mapped[str] = mapped_column(sa.String(12), default=MediaStatus.PROCESSING)
     failure_reason: Mapped[str | None] = mapped_column(sa.String(500), default=None)
     like_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     comment_count: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -41,6 +43,33 @@ class Post(Base):
         sa.Index("ix_posts_author_id_id", "author_id", "id"),
         sa.Index("ix_posts_status_id", "status", "id"),
     )
+
+
+async def move_post(session: AsyncSession, *, post_id: int, to: MediaStatus, **values: Any) -> bool:
+    """Move a post to `to` (setting `values` with it) where its life cycle allows.
+
+    True when it moved; False when it is gone or already there (a job running twice); an
+    IllegalTransition when its state does not lead to `to`. The state check is part of the
+    UPDATE, so two movers racing cannot both win.
+    """
+    moved = await session.execute(
+        sa.update(Post)
+        .where(Post.id == post_id, Post.status.in_(lifecycle.sources(to)))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0):
+        return True
+    current = await session.scalar(sa.select(Post.status).where(Post.id == post_id))
+    if current is None or current == to:
+        return False
+    lifecycle.check(MediaStatus(current), to)
+    return False  # unreachable: check() refuses every move sources() left out
+
+
+def published_only() -> sa.ColumnElement[bool]:
+    """SQL: the post is published (the only state anyone but its author sees)."""
+    return Post.status == MediaStatus.PUBLISHED
 
 
 class PostMedia(Base):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from glint.accounts.schemas import UserSummary
-from glint.api.schemas import Id, InputSchema, Schema, Timestamp
+from glint.schemas import Id, InputSchema, Schema, Timestamp
 
 FilterName = Literal["none", "clarendon", "gingham", "juno", "lark", "moon", "reyes", "valencia"]
 MAX_CAPTION = 2200

@@ -1,10 +1,9 @@
-"""The rules of posts: create (originals, row and job in one transaction), read, edit, delete."""
+"""The rules of posts: create (originals stored, then the row and its event), read, edit, delete."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,18 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User
 from glint.errors import Forbidden, NotFound, Unavailable, ValidationFailed
-from glint.feeds import jobs as feeds_jobs
 from glint.infra.db import utcnow
-from glint.infra.runtime import Runtime
-from glint.infra.storage import StorageUnavailable
+from glint.infra.events import bus
+from glint.infra.ids import IdGenerator
+from glint.infra.storage import ObjectStore, StorageUnavailable
 from glint.media import service as media_service
-from glint.posts import cache as posts_cache
-from glint.posts import text
-from glint.posts.models import Post, PostHashtag, PostMedia, PostMention
+from glint.media.lifecycle import MediaStatus
+from glint.posts import events, text
+from glint.posts.models import Post, PostHashtag, PostMedia, PostMention, published_only
 from glint.posts.schemas import MAX_IMAGES, PostPatchIn
 from glint.social import service as social_service
-
-PROCESS_JOB = "posts.process"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +35,8 @@ class NewPhoto:
 async def create_post(
     session: AsyncSession,
     *,
-    runtime: Runtime,
+    ids: IdGenerator,
+    storage: ObjectStore,
     author: User,
     photos: Sequence[NewPhoto],
     caption: str = "",
@@ -47,7 +45,11 @@ async def create_post(
     location_lng: float | None = None,
     filter_name: str | None = None,
 ) -> Post:
-    """Validate photos by content, store the originals, and commit the post with its job."""
+    """Validate photos by content, store the originals, and add the post (flushed, not committed).
+
+    Should the caller's commit fail after this, the originals stay behind unreferenced: never
+    a post without its photos.
+    """
     if not 1 <= len(photos) <= MAX_IMAGES:
         raise ValidationFailed(
             f"A post has 1 to {MAX_IMAGES} photos.", fields={"image": "1 to 10 files"}
@@ -61,15 +63,15 @@ async def create_post(
             "Coordinates need a place name.", fields={"location_name": "required with coordinates"}
         )
     infos = [media_service.probe_upload(photo.data) for photo in photos]
-    post_id = runtime.ids.next_id()
+    post_id = ids.next_id()
     now = utcnow()
     media_rows = [
         PostMedia(
-            id=runtime.ids.next_id(),
+            id=ids.next_id(),
             post_id=post_id,
             position=index,
-            original_key=f"originals/p/{post_id}/{index}-{secrets.token_urlsafe(12)}",
-            base_key=f"p/{post_id}/{secrets.token_urlsafe(18)}",
+            original_key=media_service.original_key(media_service.KIND_POST, post_id, index),
+            base_key=media_service.new_base_key(media_service.KIND_POST, post_id),
             alt_text=photo.alt_text or None,
             width=info.width,
             height=info.height,
@@ -80,7 +82,7 @@ async def create_post(
     try:
         await asyncio.gather(
             *(
-                _store_original(runtime, row.original_key, photo.data, info.mime, stored)
+                _store_original(storage, row.original_key, photo.data, info.mime, stored)
                 for row, photo, info in zip(media_rows, photos, infos, strict=True)
             )
         )
@@ -92,7 +94,7 @@ async def create_post(
             location_lat=location_lat,
             location_lng=location_lng,
             filter=filter_name if filter_name and filter_name != "none" else None,
-            status="processing",
+            status=MediaStatus.PROCESSING,
             like_count=0,
             comment_count=0,
             comments_disabled=False,
@@ -102,34 +104,33 @@ async def create_post(
         session.add(post)
         session.add_all(media_rows)
         _set_caption_entities(session, post)
-        job_id = await runtime.jobs.enqueue(session, name=PROCESS_JOB, payload={"post_id": post_id})
-        await session.commit()
+        await bus.emit(session, ids=ids, event=events.PostCreated(post_id, author.id))
+        await session.flush()
     except StorageUnavailable as exc:
         await session.rollback()
-        await _forget(runtime, stored)
+        await _forget(storage, stored)
         raise Unavailable(
             "Media storage is unavailable; try again shortly.", headers={"Retry-After": "10"}
         ) from exc
     except BaseException:
         await session.rollback()
-        await _forget(runtime, stored)
+        await _forget(storage, stored)
         raise
-    await runtime.jobs.dispatch([job_id])
     return post
 
 
 async def _store_original(
-    runtime: Runtime, key: str, data: bytes, mime: str, stored: list[str]
+    storage: ObjectStore, key: str, data: bytes, mime: str, stored: list[str]
 ) -> None:
-    await runtime.storage.put(key, data, content_type=mime)
+    await storage.put(key, data, content_type=mime)
     stored.append(key)
 
 
-async def _forget(runtime: Runtime, keys: list[str]) -> None:
+async def _forget(storage: ObjectStore, keys: list[str]) -> None:
     # Best effort: a failed clean-up leaves unreferenced originals, never a half-made post.
     if keys:
         with contextlib.suppress(StorageUnavailable):
-            await runtime.storage.delete_many(keys)
+            await storage.delete_many(keys)
 
 
 def _set_caption_entities(session: AsyncSession, post: Post) -> None:
@@ -156,7 +157,7 @@ async def get_post(session: AsyncSession, *, viewer: User | None, post_id: int) 
         raise NotFound("No such post.")
     post, author = row
     is_author = viewer is not None and viewer.id == post.author_id
-    if post.status != "published" and not is_author:
+    if post.status != MediaStatus.PUBLISHED and not is_author:
         raise NotFound("No such post.")
     if not await social_service.can_view(session, viewer=viewer, author=author):
         raise NotFound("No such post.")
@@ -177,7 +178,7 @@ async def list_user_posts(
         raise Forbidden("This account is private.", code="account_private")
     query = sa.select(Post).where(Post.author_id == author.id)
     if viewer is None or viewer.id != author.id:
-        query = query.where(Post.status == "published")
+        query = query.where(published_only())
     if before_id is not None:
         query = query.where(Post.id < before_id)
     rows = await session.scalars(query.order_by(Post.id.desc()).limit(limit + 1))
@@ -185,7 +186,7 @@ async def list_user_posts(
 
 
 async def update_post(
-    session: AsyncSession, *, viewer: User, post_id: int, changes: PostPatchIn
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, post_id: int, changes: PostPatchIn
 ) -> Post:
     """Edit caption, comment switch or alt texts; the author only."""
     post = await get_post(session, viewer=viewer, post_id=post_id)
@@ -214,37 +215,65 @@ async def update_post(
         for row, alt in zip(media, given["alt_text"], strict=False):
             row.alt_text = alt or None
     post.edited_at = utcnow()
+    await bus.emit(session, ids=ids, event=events.PostEdited(post.id, post.author_id))
     await session.flush()
     return post
 
 
 async def delete_post(
-    session: AsyncSession, *, runtime: Runtime, viewer: User, post_id: int
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, post_id: int
 ) -> None:
-    """Delete a post at once (author or admin); its stored objects go in a background job."""
+    """Delete a post at once (author or admin); its stored objects go after it, by its event."""
     post = await get_post(session, viewer=viewer, post_id=post_id)
     if post.author_id != viewer.id and viewer.role != "admin":
         raise Forbidden("Only the author or an admin can delete a post.")
     media = list(await session.scalars(sa.select(PostMedia).where(PostMedia.post_id == post.id)))
-    # Renditions live in a folder per photo; originals are single keys.
-    prefixes = [row.base_key for row in media]
-    keys = [row.original_key for row in media]
-    if post.status == "published":
+    if post.status == MediaStatus.PUBLISHED:
         await session.execute(
             sa.update(User).where(User.id == post.author_id).values(post_count=User.post_count - 1)
         )
-    author_id = post.author_id
+    # Renditions live in a folder per photo; originals are single keys.
+    deleted = events.PostDeleted(
+        post_id=post.id,
+        author_id=post.author_id,
+        object_keys=[row.original_key for row in media],
+        object_prefixes=[row.base_key for row in media],
+    )
     await session.delete(post)
-    job_ids = [
-        await runtime.jobs.enqueue(
-            session,
-            name=media_service.DELETE_OBJECTS_JOB,
-            payload={"prefixes": prefixes, "keys": keys},
-        ),
-        await feeds_jobs.enqueue_retract(
-            session, runtime=runtime, post_id=post_id, author_id=author_id
-        ),
-    ]
-    await session.commit()
-    await posts_cache.forget(runtime, [post_id])
-    await runtime.jobs.dispatch(job_ids)
+    await bus.emit(session, ids=ids, event=deleted)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class MediaAccess:
+    """Whether a stored object may be served, and whether shared caches may keep it."""
+
+    public: bool
+
+
+async def check_media_access(
+    session: AsyncSession, *, viewer: User | None, key: str
+) -> MediaAccess:
+    """Who may fetch a rendition: its post's or avatar's visibility decides; else NotFound."""
+    parsed = media_service.base_key_of(key)
+    if parsed is None:
+        raise NotFound()  # originals and anything unknown are never served
+    kind, base_key = parsed
+    if kind == media_service.KIND_AVATAR:
+        owner = await session.scalar(sa.select(User).where(User.avatar_key == base_key))
+        if owner is None or not owner.is_active_account:
+            raise NotFound()
+        return MediaAccess(public=True)
+    row = (
+        await session.execute(
+            sa.select(Post.id, User.is_private)
+            .join(PostMedia, PostMedia.post_id == Post.id)
+            .join(User, User.id == Post.author_id)
+            .where(PostMedia.base_key == base_key)
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    post_id, private = row
+    await get_post(session, viewer=viewer, post_id=post_id)
+    return MediaAccess(public=not private)

@@ -7,13 +7,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from glint.accounts.models import User
-from glint.infra.queue import registry
 from glint.social.models import Follow
 
 if TYPE_CHECKING:
     from glint.infra.runtime import Runtime
-
-RECONCILE_EVERY_SECONDS = 3600.0
 
 
 async def reconcile_follow_counts(runtime: Runtime) -> int:
@@ -29,8 +26,3 @@ async def reconcile_follow_counts(runtime: Runtime) -> int:
         )
         await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-@registry.periodic("social.reconcile_counts", every_seconds=RECONCILE_EVERY_SECONDS)
-async def _reconcile(runtime: Runtime) -> None:
-    await reconcile_follow_counts(runtime)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.social.models import Block, Follow, FollowRequest
 
 
@@ -45,8 +45,7 @@ async def follow_list(
         .join(User, User.id == other)
         .where(
             anchor == user_id,
-            User.banned_at.is_(None),
-            User.deleted_at.is_(None),
+            active_accounts(),
             not_blocked_with(viewer_id, other),
         )
     )
@@ -63,7 +62,7 @@ async def incoming_requests(
     query = (
         sa.select(FollowRequest.id, User)
         .join(User, User.id == FollowRequest.requester_id)
-        .where(FollowRequest.target_id == user_id, User.banned_at.is_(None))
+        .where(FollowRequest.target_id == user_id, active_accounts())
     )
     if before_id is not None:
         query = query.where(FollowRequest.id < before_id)

@@ -8,11 +8,14 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts.models import User
-from glint.accounts.schemas import Relationship
+from glint.accounts import service as accounts_service
+from glint.accounts.models import User, active_accounts
+from glint.accounts.schemas import ProfilePatchIn, Relationship
 from glint.errors import Forbidden, NotFound, ValidationFailed
 from glint.infra.db import insert_ignore, utcnow
+from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
+from glint.social import events
 from glint.social.models import Block, Follow, FollowRequest, Mute
 
 FollowStatus = Literal["following", "requested"]
@@ -69,9 +72,7 @@ async def viewable_author_ids(
         return set()
     authors = list(
         await session.execute(
-            sa.select(User.id, User.is_private).where(
-                User.id.in_(ids), User.banned_at.is_(None), User.deleted_at.is_(None)
-            )
+            sa.select(User.id, User.is_private).where(User.id.in_(ids), active_accounts())
         )
     )
     if viewer is None:
@@ -175,7 +176,12 @@ async def relationships(
 
 
 async def _add_follow(
-    session: AsyncSession, *, ids: IdGenerator, follower_id: int, followee_id: int
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    follower_id: int,
+    followee_id: int,
+    approved: bool = False,
 ) -> bool:
     added = await insert_ignore(
         session,
@@ -189,6 +195,9 @@ async def _add_follow(
     )
     if added:
         await _shift_counts(session, follower_id=follower_id, followee_id=followee_id, delta=1)
+        await bus.emit(
+            session, ids=ids, event=events.FollowCreated(follower_id, followee_id, approved)
+        )
     return added
 
 
@@ -248,13 +257,15 @@ async def follow(
                 "created_at": utcnow(),
             },
         )
+        if added:
+            await bus.emit(session, ids=ids, event=events.FollowRequested(viewer.id, target.id))
         return "requested", added
     return "following", await _add_follow(
         session, ids=ids, follower_id=viewer.id, followee_id=target.id
     )
 
 
-async def unfollow(session: AsyncSession, *, viewer: User, target: User) -> bool:
+async def unfollow(session: AsyncSession, *, ids: IdGenerator, viewer: User, target: User) -> bool:
     """Stop following, or withdraw a pending request; True when something was undone."""
     removed = await _remove_follow(session, follower_id=viewer.id, followee_id=target.id)
     withdrawn = await session.execute(
@@ -262,7 +273,11 @@ async def unfollow(session: AsyncSession, *, viewer: User, target: User) -> bool
             FollowRequest.requester_id == viewer.id, FollowRequest.target_id == target.id
         )
     )
-    return removed or bool(getattr(withdrawn, "rowcount", 0))
+    changed = removed or bool(getattr(withdrawn, "rowcount", 0))
+    if changed:
+        ended = events.FollowRemoved(viewer.id, target.id, by_follower=True)
+        await bus.emit(session, ids=ids, event=ended)
+    return changed
 
 
 async def approve_request(
@@ -276,7 +291,9 @@ async def approve_request(
     )
     if not getattr(result, "rowcount", 0):
         raise NotFound("No such follow request.")
-    await _add_follow(session, ids=ids, follower_id=requester.id, followee_id=viewer.id)
+    await _add_follow(
+        session, ids=ids, follower_id=requester.id, followee_id=viewer.id, approved=True
+    )
 
 
 async def reject_request(session: AsyncSession, *, viewer: User, requester: User) -> None:
@@ -299,16 +316,22 @@ async def approve_all_requests(session: AsyncSession, *, ids: IdGenerator, user:
     )
     await session.execute(sa.delete(FollowRequest).where(FollowRequest.target_id == user.id))
     for requester_id in requesters:
-        await _add_follow(session, ids=ids, follower_id=requester_id, followee_id=user.id)
+        await _add_follow(
+            session, ids=ids, follower_id=requester_id, followee_id=user.id, approved=True
+        )
     return requesters
 
 
-async def remove_follower(session: AsyncSession, *, viewer: User, follower: User) -> None:
+async def remove_follower(
+    session: AsyncSession, *, ids: IdGenerator, viewer: User, follower: User
+) -> None:
     """Make someone stop following you."""
-    await _remove_follow(session, follower_id=follower.id, followee_id=viewer.id)
+    if await _remove_follow(session, follower_id=follower.id, followee_id=viewer.id):
+        ended = events.FollowRemoved(follower.id, viewer.id, by_follower=False)
+        await bus.emit(session, ids=ids, event=ended)
 
 
-async def block(session: AsyncSession, *, viewer: User, target: User) -> bool:
+async def block(session: AsyncSession, *, ids: IdGenerator, viewer: User, target: User) -> bool:
     """Block: follows and requests both ways are removed."""
     if viewer.id == target.id:
         raise ValidationFailed("You cannot block yourself.", fields={"username": "is you"})
@@ -329,6 +352,8 @@ async def block(session: AsyncSession, *, viewer: User, target: User) -> bool:
             )
         )
     )
+    if added:
+        await bus.emit(session, ids=ids, event=events.BlockCreated(viewer.id, target.id))
     return added
 
 
@@ -339,17 +364,31 @@ async def unblock(session: AsyncSession, *, viewer: User, target: User) -> None:
     )
 
 
-async def mute(session: AsyncSession, *, viewer: User, target: User) -> None:
+async def mute(session: AsyncSession, *, ids: IdGenerator, viewer: User, target: User) -> None:
     """Hide an account from the viewer's feeds and story tray."""
     if viewer.id == target.id:
         raise ValidationFailed("You cannot mute yourself.", fields={"username": "is you"})
-    await insert_ignore(
+    if await insert_ignore(
         session, Mute, {"muter_id": viewer.id, "muted_id": target.id, "created_at": utcnow()}
-    )
+    ):
+        await bus.emit(session, ids=ids, event=events.MuteCreated(viewer.id, target.id))
 
 
-async def unmute(session: AsyncSession, *, viewer: User, target: User) -> None:
+async def unmute(session: AsyncSession, *, ids: IdGenerator, viewer: User, target: User) -> None:
     """Show a muted account again."""
-    await session.execute(
+    result = await session.execute(
         sa.delete(Mute).where(Mute.muter_id == viewer.id, Mute.muted_id == target.id)
     )
+    if getattr(result, "rowcount", 0):
+        await bus.emit(session, ids=ids, event=events.MuteRemoved(viewer.id, target.id))
+
+
+async def save_profile(
+    session: AsyncSession, *, ids: IdGenerator, user: User, changes: ProfilePatchIn
+) -> User:
+    """Edit a profile; an account going public approves every pending follow request."""
+    was_private = user.is_private
+    await accounts_service.update_profile(session, user=user, changes=changes)
+    if was_private and not user.is_private:
+        await approve_all_requests(session, ids=ids, user=user)
+    return user

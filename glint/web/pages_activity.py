@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Response
 
 from glint.accounts.schemas import UserSummary
-from glint.api.pagination import (
+from glint.errors import NotFound
+from glint.infra.ids import created_at
+from glint.notifications import service as notifications_service
+from glint.paging import (
     MAX_CURSOR_LENGTH,
     PageParams,
     cursor_int,
@@ -19,9 +22,6 @@ from glint.api.pagination import (
     encode_cursor,
     page_by_id,
 )
-from glint.errors import NotFound
-from glint.infra.ids import created_at
-from glint.notifications import service as notifications_service
 from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import PostOut
@@ -60,7 +60,7 @@ async def _posts_by_id(page: PageCtx, post_ids: set[int]) -> dict[int, PostOut]:
         except NotFound:
             continue
     shaped = await posts_presenter.posts_out(
-        page.session, posts=found, viewer=page.user, urls=page.runtime.media_urls
+        page.session, posts=found, viewer=page.user, urls=page.urls
     )
     return {post.id: post for post in shaped}
 
@@ -78,7 +78,7 @@ async def notifications(page: MemberPageDep, cursor: Cursor = None) -> Response:
         NotificationView(
             id=row.id,
             kind=row.kind,
-            actors=[UserSummary.of(actor, urls=page.runtime.media_urls) for actor in actors],
+            actors=[UserSummary.of(actor, urls=page.urls) for actor in actors],
             actor_count=count,
             post=posts.get(row.post_id) if row.post_id else None,
             text=row.text,
@@ -101,9 +101,7 @@ async def notifications(page: MemberPageDep, cursor: Cursor = None) -> Response:
         "next_url": next_url,
         "request_count": len(requests),
         "request_more": len(requests) > REQUESTS_PAGE,
-        "first_requester": (
-            UserSummary.of(requests[0][1], urls=page.runtime.media_urls) if requests else None
-        ),
+        "first_requester": (UserSummary.of(requests[0][1], urls=page.urls) if requests else None),
     }
     return await page.render("notifications.html", context)
 
@@ -120,7 +118,7 @@ async def follow_requests(page: MemberPageDep, cursor: Cursor = None) -> Respons
     if next_cursor:
         next_url = "/notifications/requests?" + urlencode({"cursor": next_cursor})
     context = {
-        "requesters": [UserSummary.of(user, urls=page.runtime.media_urls) for _, user in items],
+        "requesters": [UserSummary.of(user, urls=page.urls) for _, user in items],
         "next_url": next_url,
     }
     return await page.render("requests.html", context)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.accounts.schemas import LoginIn, RegisterIn
-from glint.api.deps import SESSION_COOKIE, client_ip, rate_limit
 from glint.errors import Conflict, Forbidden, Unauthenticated
+from glint.http.deps import SESSION_COOKIE, client_ip, rate_limit
 from glint.web import csrf
 from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
 

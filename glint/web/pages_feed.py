@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Response
 
-from glint.api.pagination import MAX_CURSOR_LENGTH, Page, PageParams
 from glint.feeds import service as feeds_service
+from glint.paging import MAX_CURSOR_LENGTH, Page, PageParams
 from glint.posts.schemas import PostOut
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute
 
@@ -28,10 +28,10 @@ async def _feed(page: PageCtx, view: FeedView, cursor: str | None) -> Page[PostO
     params = PageParams(limit=FEED_PAGE, cursor=cursor)
     if view == "ranked":
         return await feeds_service.ranked_feed(
-            page.session, runtime=page.runtime, viewer=page.me, params=params
+            page.session, runtime=page.runtime, urls=page.urls, viewer=page.me, params=params
         )
     return await feeds_service.home_feed(
-        page.session, runtime=page.runtime, viewer=page.me, params=params
+        page.session, runtime=page.runtime, urls=page.urls, viewer=page.me, params=params
     )
 
 
@@ -76,7 +76,7 @@ async def feed_fragment(
 async def _explore(page: PageCtx, cursor: str | None) -> Page[PostOut]:
     params = PageParams(limit=EXPLORE_PAGE, cursor=cursor)
     return await feeds_service.explore(
-        page.session, runtime=page.runtime, viewer=page.me, params=params
+        page.session, runtime=page.runtime, urls=page.urls, viewer=page.me, params=params
     )
 
 

@@ -11,16 +11,15 @@ from fastapi import APIRouter, Query, Response
 
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
-from glint.api.pagination import MAX_CURSOR_LENGTH, cursor_int, decode_cursor, encode_cursor
-from glint.api.schemas import clean_text, parse_path_id
 from glint.errors import NotFound, ValidationFailed
 from glint.media import filters as media_filters
-from glint.notifications import service as notifications_service
+from glint.paging import MAX_CURSOR_LENGTH, cursor_int, decode_cursor, encode_cursor
 from glint.posts import engagement as posts_engagement
 from glint.posts import models as posts_models
 from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import MAX_CAPTION, MAX_IMAGES, PostOut
+from glint.schemas import clean_text, parse_path_id
 from glint.web import filter_preview
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect
 
@@ -59,7 +58,7 @@ def _view(page: PageCtx, comment: posts_models.Comment, author: User) -> Comment
         id=comment.id,
         post_id=comment.post_id,
         parent_id=comment.parent_id,
-        author=UserSummary.of(author, urls=page.runtime.media_urls),
+        author=UserSummary.of(author, urls=page.urls),
         text=comment.text,
         like_count=comment.like_count,
         created_at=comment.created_at,
@@ -114,7 +113,7 @@ async def _threads(
 async def _shaped(page: PageCtx, post_id: int) -> PostOut:
     post = await posts_service.get_post(page.session, viewer=page.user, post_id=post_id)
     (shaped,) = await posts_presenter.posts_out(
-        page.session, posts=[post], viewer=page.user, urls=page.runtime.media_urls
+        page.session, posts=[post], viewer=page.user, urls=page.urls
     )
     return shaped
 
@@ -183,8 +182,7 @@ async def add_comment(post_id: str, page: MemberPageDep) -> Response:
         text=text,
         parent_id=parent_id,
     )
-    await page.session.commit()
-    await notifications_service.announce_comment(page.runtime, comment_id=created.id)
+    await page.runtime.commit(page.session)
     return redirect(f"/p/{pid}#c-{created.id}")
 
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Response
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.accounts.schemas import Relationship, UserOut, UserSummary
-from glint.api.pagination import MAX_CURSOR_LENGTH, PageParams, page_by_id
 from glint.errors import Forbidden, NotFound
+from glint.paging import MAX_CURSOR_LENGTH, PageParams, page_by_id
 from glint.posts import engagement as posts_engagement
 from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
@@ -53,7 +53,7 @@ async def _grid(page: PageCtx, owner: User, cursor: str | None) -> tuple[list[Po
     )
     items, next_cursor = page_by_id(rows, limit=params.limit, key=lambda post: post.id)
     posts = await posts_presenter.posts_out(
-        page.session, posts=items, viewer=page.user, urls=page.runtime.media_urls
+        page.session, posts=items, viewer=page.user, urls=page.urls
     )
     return posts, next_cursor
 
@@ -61,11 +61,11 @@ async def _grid(page: PageCtx, owner: User, cursor: str | None) -> tuple[list[Po
 async def _profile_out(page: PageCtx, user: User) -> UserOut:
     viewer = page.user
     if viewer is None or viewer.id == user.id:
-        return UserOut.of(user, urls=page.runtime.media_urls)
+        return UserOut.of(user, urls=page.urls)
     relations = await social_service.relationships(
         page.session, viewer_id=viewer.id, other_ids=[user.id]
     )
-    return UserOut.of(user, urls=page.runtime.media_urls, relationship=relations[user.id])
+    return UserOut.of(user, urls=page.urls, relationship=relations[user.id])
 
 
 @router.get("/{username}")
@@ -118,7 +118,7 @@ async def _people(
         limit=params.limit,
     )
     items, next_cursor = page_by_id(rows, limit=params.limit, key=lambda row: row[0])
-    people = [UserSummary.of(user, urls=page.runtime.media_urls) for _, user in items]
+    people = [UserSummary.of(user, urls=page.urls) for _, user in items]
     relations: dict[int, Relationship] = {}
     if page.user is not None and people:
         relations = await social_service.relationships(
@@ -128,7 +128,7 @@ async def _people(
     if next_cursor:
         next_url = f"/{owner.username}/{direction}?" + urlencode({"cursor": next_cursor})
     context = {
-        "owner": UserSummary.of(owner, urls=page.runtime.media_urls),
+        "owner": UserSummary.of(owner, urls=page.urls),
         "direction": direction,
         "people": people,
         "relations": relations,
@@ -161,7 +161,7 @@ async def _saved(
     )
     items, next_cursor = page_by_id(rows, limit=params.limit, key=lambda row: row[0])
     posts = await posts_presenter.posts_out(
-        page.session, posts=[post for _, post in items], viewer=me, urls=page.runtime.media_urls
+        page.session, posts=[post for _, post in items], viewer=me, urls=page.urls
     )
     urls: tuple[str | None, str | None] = (None, None)
     if next_cursor:
@@ -175,7 +175,7 @@ async def saved(username: str, page: MemberPageDep, cursor: Cursor = None) -> Re
     """The owner's saved posts (nobody else's)."""
     me, posts, (fragment_url, page_url) = await _saved(page, username, cursor)
     context: dict[str, Any] = {
-        "profile": UserOut.of(me, urls=page.runtime.media_urls),
+        "profile": UserOut.of(me, urls=page.urls),
         "is_self": True,
         "can_view": True,
         "posts": posts,

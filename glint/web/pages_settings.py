@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import PasswordChangeIn, ProfilePatchIn, SessionOut
-from glint.api.schemas import parse_path_id
 from glint.errors import GlintError, NotFound, PayloadTooLarge
 from glint.media import service as media_service
-from glint.social import effects as social_effects
+from glint.schemas import parse_path_id
+from glint.social import service as social_service
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -87,9 +87,10 @@ async def save_profile(page: MemberPageDep) -> Response:
             for err in exc.errors()
         }
         return await _profile_page(page, errors=errors, values=values, status=422)
-    await social_effects.save_profile(
-        page.session, runtime=page.runtime, user=user, changes=changes
+    await social_service.save_profile(
+        page.session, ids=page.runtime.ids, user=user, changes=changes
     )
+    await page.runtime.commit(page.session)
     return redirect("/accounts/edit?saved=profile")
 
 
@@ -106,7 +107,16 @@ async def save_avatar(page: MemberPageDep) -> Response:
     try:
         if len(data) > media_service.MAX_UPLOAD_BYTES:
             raise PayloadTooLarge("Each photo may be at most 10 MB.")
-        await media_service.set_avatar(page.session, runtime=page.runtime, user=page.me, data=data)
+        runtime = page.runtime
+        await accounts_service.set_avatar(
+            page.session,
+            ids=runtime.ids,
+            cpu=runtime.cpu,
+            storage=runtime.storage,
+            user=page.me,
+            data=data,
+        )
+        await runtime.commit(page.session)
     except GlintError as exc:
         if exc.status >= 500:
             raise

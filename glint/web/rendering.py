@@ -16,11 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
-from glint.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep, count_action
 from glint.config import RateLimitAction
 from glint.errors import Forbidden, GlintError
+from glint.http.deps import (
+    SESSION_COOKIE,
+    MediaUrlsDep,
+    RuntimeDep,
+    SessionDep,
+    count_action,
+    resolve_session,
+)
 from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
+from glint.media.urls import MediaUrls
 from glint.notifications import service as notifications_service
 from glint.web import csrf
 from glint.web.templating import render_template
@@ -94,9 +102,7 @@ async def _resolve(request: Request, runtime: Runtime, session: AsyncSession) ->
     token = request.cookies.get(SESSION_COOKIE)
     signed = None
     if token:
-        signed = await accounts_service.resolve_token(
-            session, settings=runtime.settings, token=token
-        )
+        signed = await resolve_session(runtime, session, token)
     request.state.web_viewer = signed
     return signed
 
@@ -107,6 +113,7 @@ class PageCtx:
 
     request: Request
     runtime: Runtime
+    urls: MediaUrls
     session: AsyncSession
     signed: accounts_service.SignedIn | None
 
@@ -141,7 +148,7 @@ class PageCtx:
             "csrf_token": self.csrf_token,
             "unread_count": unread,
             "path": self.request.url.path,
-            "urls": self.runtime.media_urls,
+            "urls": self.urls,
         }
 
     async def render(
@@ -154,7 +161,7 @@ class PageCtx:
 
     def fragment(self, template: str, context: Mapping[str, Any]) -> HTMLResponse:
         """A piece of a page (infinite scroll), rendered with the same macros as the page."""
-        full = {"viewer": self.user, "csrf_token": self.csrf_token, "urls": self.runtime.media_urls}
+        full = {"viewer": self.user, "csrf_token": self.csrf_token, "urls": self.urls}
         full.update(context)
         return html(render_template(template, full))
 
@@ -182,10 +189,12 @@ class PageCtx:
         await count_action(self.runtime, action, f"user:{self.signed.user.id}")
 
 
-async def get_page(request: Request, runtime: RuntimeDep, session: SessionDep) -> PageCtx:
+async def get_page(
+    request: Request, runtime: RuntimeDep, urls: MediaUrlsDep, session: SessionDep
+) -> PageCtx:
     """A page anyone may see; the viewer is whoever the session cookie names."""
     signed = await _resolve(request, runtime, session)
-    return PageCtx(request=request, runtime=runtime, session=session, signed=signed)
+    return PageCtx(request=request, runtime=runtime, urls=urls, session=session, signed=signed)
 
 
 async def get_member_page(page: Annotated[PageCtx, Depends(get_page)]) -> PageCtx:
@@ -222,7 +231,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
             "csrf_token": None,
             "unread_count": 0,
             "path": request.url.path,
-            "urls": request.app.state.runtime.media_urls,
+            "urls": request.app.state.media_urls,
             "status": status,
             "title": _TITLES.get(status, "Something went wrong"),
             "message": message,

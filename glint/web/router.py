@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from glint.api.deps import rate_limit
+from glint.http.deps import rate_limit
 from glint.web import (
     pages_activity,
     pages_auth,

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from glint.media import imaging
 from glint.posts import text as post_text
 from glint.posts.schemas import MediaOut
 
@@ -22,7 +23,7 @@ STATIC_DIR = HERE / "static"
 
 # Rendition widths from API.md (Media): the thumbnail is a 150 x 150 centre crop, the other
 # sizes keep the photo's aspect ratio and are never upscaled past the original.
-SIZE_WIDTHS = (("thumbnail", 150), ("small", 320), ("medium", 640), ("large", 1080))
+SIZE_WIDTHS = tuple(imaging.RENDITION_WIDTHS.items())
 
 # Hashtags and mentions as the server parses them (glint.posts.text), in one pass.
 _ENTITY = re.compile(f"{post_text.HASHTAG.pattern}|{post_text.MENTION.pattern}", re.UNICODE)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from glint.api.deps import client_ip
 from glint.config import Settings
+from glint.http.deps import client_ip
 
 
 def _request(peer: str, forwarded: str | None) -> Request:

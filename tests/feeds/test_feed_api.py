@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from glint.api.pagination import encode_cursor
 from glint.feeds import jobs as feeds_jobs
 from glint.infra.runtime import Runtime
+from glint.paging import encode_cursor
 from tests.accounts.test_auth_api import assert_error
 from tests.conftest import wait_for_jobs
 from tests.factories import images

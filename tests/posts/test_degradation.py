@@ -48,4 +48,4 @@ async def test_broker_down_still_accepts_uploads(tmp_path: Path, moto_endpoint: 
     assert "broker" in ready.json()["error"]["fields"]
     # The job waits in the table (the outbox) for the broker and the sweep to come back.
     assert job is not None
-    assert (job.status, job.name) == ("queued", "posts.process")
+    assert (job.status, job.name) == ("queued", "post.created:posts.process")

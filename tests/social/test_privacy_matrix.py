@@ -11,6 +11,8 @@ import pytest
 
 from glint.infra.runtime import Runtime
 from glint.media import signing
+from glint.media.urls import MediaUrls
+from tests.conftest import TEST_SECRET
 from tests.factories.accounts import TestUser, register
 from tests.factories.posts import published_post
 
@@ -111,7 +113,7 @@ async def test_media_bytes_of_a_private_account(
     # A URL copied from a follower's response, once expired, serves no one: not even them.
     key = urlparse(world["media"]).path.removeprefix("/media/")
     expired = signing.sign_media_path(
-        key, secret=clean_runtime.media_urls.key, now=time.time() - 10 * 3600
+        key, secret=MediaUrls(TEST_SECRET).key, now=time.time() - 10 * 3600
     )
     for viewer in ("follower", "stranger"):
         response = await client.get(

@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from glint.api.deps import AdminUser, RuntimeDep, SessionDep
-from glint.api.pagination import Page, PageParamsDep, page_by_id
-from glint.api.schemas import parse_path_id
 from glint.errors import NotFound
+from glint.http.deps import AdminUser, PageParamsDep, RuntimeDep, SessionDep
 from glint.infra import queue
 from glint.moderation.schemas import JobCountsOut, JobOut
+from glint.paging import Page, page_by_id
+from glint.schemas import parse_path_id
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import (
@@ -18,22 +19,23 @@ from glint.accounts.schemas import (
     SessionOut,
     UserOut,
 )
-from glint.api.deps import (
+from glint.errors import NotFound, PayloadTooLarge
+from glint.http.deps import (
     SESSION_COOKIE,
     ClientIpDep,
     CurrentUser,
+    MediaUrlsDep,
     RuntimeDep,
     SessionDep,
     SignedInDep,
     ViewerDep,
     rate_limit,
 )
-from glint.api.pagination import Page
-from glint.api.schemas import parse_path_id
-from glint.errors import NotFound, PayloadTooLarge
 from glint.infra.runtime import Runtime
 from glint.media import service as media_service
-from glint.social import effects as social_effects
+from glint.media.urls import MediaUrls
+from glint.paging import Page
+from glint.schemas import parse_path_id
 from glint.social import service as social_service
 
 router = APIRouter(tags=["accounts"])
@@ -55,8 +57,9 @@ async def _sign_in(
     request: Request,
     response: Response,
     *,
-    runtime: RuntimeDep,
-    session: SessionDep,
+    runtime: Runtime,
+    urls: MediaUrls,
+    session: AsyncSession,
     user_id: int,
     ip: str,
 ) -> AuthOut:
@@ -75,7 +78,7 @@ async def _sign_in(
     csrf = accounts_service.csrf_token_for(
         token_hash=auth_session.token_hash, secret=runtime.secret_key
     )
-    return AuthOut(user=MeOut.of(user, urls=runtime.media_urls), token=token, csrf_token=csrf)
+    return AuthOut(user=MeOut.of(user, urls=urls), token=token, csrf_token=csrf)
 
 
 @router.post(
@@ -85,6 +88,7 @@ async def _sign_in(
 )
 async def register(
     body: RegisterIn,
+    urls: MediaUrlsDep,
     request: Request,
     response: Response,
     runtime: RuntimeDep,
@@ -102,13 +106,14 @@ async def register(
         display_name=body.display_name,
     )
     return await _sign_in(
-        request, response, runtime=runtime, session=session, user_id=user.id, ip=ip
+        request, response, runtime=runtime, urls=urls, session=session, user_id=user.id, ip=ip
     )
 
 
 @router.post("/auth/login")
 async def login(
     body: LoginIn,
+    urls: MediaUrlsDep,
     request: Request,
     response: Response,
     runtime: RuntimeDep,
@@ -125,7 +130,7 @@ async def login(
         password=body.password,
     )
     return await _sign_in(
-        request, response, runtime=runtime, session=session, user_id=user.id, ip=ip
+        request, response, runtime=runtime, urls=urls, session=session, user_id=user.id, ip=ip
     )
 
 
@@ -138,9 +143,9 @@ async def logout(signed: SignedInDep, session: SessionDep, response: Response) -
 
 
 @router.get("/auth/me")
-async def me(user: CurrentUser, runtime: RuntimeDep) -> MeOut:
+async def me(user: CurrentUser, urls: MediaUrlsDep) -> MeOut:
     """The signed-in account."""
-    return MeOut.of(user, urls=runtime.media_urls)
+    return MeOut.of(user, urls=urls)
 
 
 @router.get("/auth/csrf")
@@ -189,16 +194,22 @@ async def revoke_session(session_id: str, signed: SignedInDep, session: SessionD
 
 @router.patch("/users/me")
 async def update_me(
-    body: ProfilePatchIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    body: ProfilePatchIn,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
+    session: SessionDep,
 ) -> MeOut:
     """Edit the signed-in user's profile; going public approves every pending request."""
-    await social_effects.save_profile(session, runtime=runtime, user=user, changes=body)
-    return MeOut.of(user, urls=runtime.media_urls)
+    await social_service.save_profile(session, ids=runtime.ids, user=user, changes=body)
+    await runtime.commit(session)
+    return MeOut.of(user, urls=urls)
 
 
 @router.put("/users/me/avatar")
 async def set_avatar(
     user: CurrentUser,
+    urls: MediaUrlsDep,
     runtime: RuntimeDep,
     session: SessionDep,
     image: Annotated[UploadFile, File(description="A JPEG, PNG, WebP, HEIC or AVIF photo.")],
@@ -207,19 +218,22 @@ async def set_avatar(
     data = await image.read(media_service.MAX_UPLOAD_BYTES + 1)
     if len(data) > media_service.MAX_UPLOAD_BYTES:
         raise PayloadTooLarge("Each photo may be at most 10 MB.")
-    await media_service.set_avatar(session, runtime=runtime, user=user, data=data)
-    return MeOut.of(user, urls=runtime.media_urls)
+    await accounts_service.set_avatar(
+        session, ids=runtime.ids, cpu=runtime.cpu, storage=runtime.storage, user=user, data=data
+    )
+    await runtime.commit(session)
+    return MeOut.of(user, urls=urls)
 
 
 @router.get("/users/{username}")
 async def profile(
-    username: str, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    username: str, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> UserOut:
     """A public profile, with the viewer's relationship to it."""
     user = await accounts_service.get_by_username(session, username=username)
     me = viewer.user if viewer else None
     await social_service.ensure_visible_profile(session, viewer=me, user=user)
     if me is None or me.id == user.id:
-        return UserOut.of(user, urls=runtime.media_urls)
+        return UserOut.of(user, urls=urls)
     relations = await social_service.relationships(session, viewer_id=me.id, other_ids=[user.id])
-    return UserOut.of(user, urls=runtime.media_urls, relationship=relations[user.id])
+    return UserOut.of(user, urls=urls, relationship=relations[user.id])

@@ -8,18 +8,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from limits.errors import StorageError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
-from glint.api.middleware import RATE_LIMIT_HEADERS_KEY
 from glint.config import RateLimitAction, Settings
 from glint.errors import Forbidden, RateLimited, Unauthenticated
+from glint.http.middleware import RATE_LIMIT_HEADERS_KEY
 from glint.infra.logging import get_logger
 from glint.infra.ratelimit import RateLimitResult
 from glint.infra.runtime import Runtime
+from glint.media.urls import MediaUrls
+from glint.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageParams
 
 log = get_logger(__name__)
 
@@ -35,6 +38,15 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_media_urls(request: Request) -> MediaUrls:
+    """The signer of the media URLs this app hands out."""
+    urls: MediaUrls = request.app.state.media_urls
+    return urls
+
+
+MediaUrlsDep = Annotated[MediaUrls, Depends(get_media_urls)]
 
 
 def get_settings(runtime: RuntimeDep) -> Settings:
@@ -64,6 +76,25 @@ def _bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
+async def resolve_session(
+    runtime: Runtime, session: AsyncSession, token: str
+) -> accounts_service.SignedIn | None:
+    """The session a token opens; its use is written down in a transaction of its own.
+
+    The request's own transaction stays a read (a GET never commits), and a failed write of
+    "last used" never fails the request it came with.
+    """
+    signed = await accounts_service.resolve_token(session, settings=runtime.settings, token=token)
+    if signed is not None and accounts_service.use_is_due(signed):
+        try:
+            async with runtime.db.session() as writer:
+                await accounts_service.record_use(writer, settings=runtime.settings, signed=signed)
+                await writer.commit()
+        except SQLAlchemyError:
+            log.warning("session_use_not_recorded", session_id=signed.session.id)
+    return signed
+
+
 async def get_viewer(
     request: Request, runtime: RuntimeDep, session: SessionDep
 ) -> accounts_service.SignedIn | None:
@@ -78,7 +109,7 @@ async def get_viewer(
         via_cookie = token is not None
     if token is None:
         return None
-    signed = await accounts_service.resolve_token(session, settings=runtime.settings, token=token)
+    signed = await resolve_session(runtime, session, token)
     if signed is None:
         if via_cookie:
             return None  # a stale cookie just means signed out
@@ -202,3 +233,15 @@ def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
             request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
 
     return check
+
+
+def _page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="From the previous page.")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor or None)
+
+
+PageParamsDep = Annotated[PageParams, Depends(_page_params)]

@@ -7,11 +7,11 @@ import time
 
 from fastapi import APIRouter, Request, Response
 
-from glint.api.deps import RuntimeDep, SessionDep, ViewerDep
 from glint.errors import Forbidden, GlintError, NotFound, Unavailable
+from glint.http.deps import MediaUrlsDep, RuntimeDep, SessionDep, ViewerDep
 from glint.infra.storage import ObjectNotFound, StorageUnavailable
-from glint.media import service as media_service
 from glint.media import signing
+from glint.posts import service as posts_service
 
 router = APIRouter(tags=["media"])
 
@@ -54,6 +54,7 @@ async def media(
     key: str,
     request: Request,
     runtime: RuntimeDep,
+    urls: MediaUrlsDep,
     session: SessionDep,
     viewer: ViewerDep,
     exp: str | None = None,
@@ -61,10 +62,10 @@ async def media(
 ) -> Response:
     """The bytes of one rendition, if the URL is signed, live and the viewer may see it."""
     try:
-        signing.verify_media_signature(key, exp, sig, secret=runtime.media_urls.key)
+        signing.verify_media_signature(key, exp, sig, secret=urls.key)
     except signing.InvalidSignature as exc:
         raise Forbidden(f"Media URL signature {exc.reason}.", code="invalid_signature") from exc
-    access = await media_service.check_access(
+    access = await posts_service.check_media_access(
         session, viewer=viewer.user if viewer else None, key=key
     )
     try:

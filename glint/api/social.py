@@ -1,4 +1,8 @@
-"""HTTP routes of the social graph: follow, requests, followers lists, block, mute."""
+"""HTTP routes of the social graph: follow, requests, followers lists, block, mute.
+
+Each route parses, calls one social service function and commits; what follows from a change
+(timelines, notifications) is the service's events, handled where glint.wiring says.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ from pydantic import BaseModel
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
-from glint.api.deps import CurrentUser, RuntimeDep, SessionDep, ViewerDep, rate_limit
-from glint.api.pagination import Page, PageParamsDep, page_by_id
 from glint.errors import Forbidden
-from glint.feeds import timeline as feeds_timeline
-from glint.notifications import service as notifications_service
-from glint.social import effects as social_effects
+from glint.http.deps import (
+    CurrentUser,
+    MediaUrlsDep,
+    PageParamsDep,
+    RuntimeDep,
+    SessionDep,
+    ViewerDep,
+    rate_limit,
+)
+from glint.paging import Page, page_by_id
 from glint.social import queries as social_queries
 from glint.social import service as social_service
 
@@ -29,17 +38,16 @@ class FollowOut(BaseModel):
     status: Literal["following", "requested"]
 
 
+GraphAction = Callable[..., Awaitable[object]]
+
+
 async def _apply(
-    session: SessionDep,
-    user: User,
-    username: str,
-    action: Callable[..., Awaitable[object]],
-) -> User:
-    """Run one block/mute action on the named account and commit it; the account."""
+    runtime: RuntimeDep, session: SessionDep, user: User, username: str, action: GraphAction
+) -> None:
+    """Run one block/mute action on the named account and commit it."""
     target = await accounts_service.get_by_username(session, username=username)
-    await action(session, viewer=user, target=target)
-    await session.commit()
-    return target
+    await action(session, ids=runtime.ids, viewer=user, target=target)
+    await runtime.commit(session)
 
 
 async def _target(session: SessionDep, viewer: User | None, username: str) -> User:
@@ -54,17 +62,8 @@ async def follow(
 ) -> FollowOut:
     """Follow an account, or ask to follow a private one (idempotent)."""
     target = await _target(session, user, username)
-    state, changed = await social_service.follow(
-        session, ids=runtime.ids, viewer=user, target=target
-    )
-    await session.commit()
-    if changed and state == "following":
-        await feeds_timeline.merge_author(runtime, user_id=user.id, author_id=target.id)
-    if changed:
-        kind = "follow" if state == "following" else "follow_request"
-        await notifications_service.announce(
-            runtime, kind=kind, actor_id=user.id, recipient_id=target.id
-        )
+    state, _ = await social_service.follow(session, ids=runtime.ids, viewer=user, target=target)
+    await runtime.commit(session)
     return FollowOut(status=state)
 
 
@@ -73,20 +72,13 @@ async def unfollow(
     username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> None:
     """Stop following, or withdraw a request (idempotent)."""
-    target = await accounts_service.get_by_username(session, username=username)
-    changed = await social_service.unfollow(session, viewer=user, target=target)
-    await session.commit()
-    if changed:
-        await feeds_timeline.drop_author(runtime, user_id=user.id, author_id=target.id)
-        await notifications_service.withdraw(
-            runtime, kinds=("follow", "follow_request"), actor_id=user.id, recipient_id=target.id
-        )
+    await _apply(runtime, session, user, username, social_service.unfollow)
 
 
 async def _user_list(
     *,
     session: SessionDep,
-    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
     viewer: User | None,
     username: str,
     page: PageParamsDep,
@@ -105,19 +97,19 @@ async def _user_list(
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
     return Page[UserSummary](
-        items=[UserSummary.of(user, urls=runtime.media_urls) for _, user in items],
+        items=[UserSummary.of(user, urls=urls) for _, user in items],
         next_cursor=cursor,
     )
 
 
 @router.get("/users/{username}/followers")
 async def followers(
-    username: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    username: str, page: PageParamsDep, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[UserSummary]:
     """Who follows a user, most recent first."""
     return await _user_list(
         session=session,
-        runtime=runtime,
+        urls=urls,
         viewer=viewer.user if viewer else None,
         username=username,
         page=page,
@@ -127,12 +119,12 @@ async def followers(
 
 @router.get("/users/{username}/following")
 async def following(
-    username: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    username: str, page: PageParamsDep, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[UserSummary]:
     """Whom a user follows, most recent first."""
     return await _user_list(
         session=session,
-        runtime=runtime,
+        urls=urls,
         viewer=viewer.user if viewer else None,
         username=username,
         page=page,
@@ -142,7 +134,7 @@ async def following(
 
 @router.get("/follow-requests")
 async def follow_requests(
-    page: PageParamsDep, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    page: PageParamsDep, user: CurrentUser, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[UserSummary]:
     """Incoming follow requests, most recent first."""
     rows = await social_queries.incoming_requests(
@@ -150,7 +142,7 @@ async def follow_requests(
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
     return Page[UserSummary](
-        items=[UserSummary.of(u, urls=runtime.media_urls) for _, u in items], next_cursor=cursor
+        items=[UserSummary.of(u, urls=urls) for _, u in items], next_cursor=cursor
     )
 
 
@@ -161,16 +153,17 @@ async def approve(
     """Let a requester follow you."""
     requester = await accounts_service.get_by_username(session, username=username)
     await social_service.approve_request(session, ids=runtime.ids, viewer=user, requester=requester)
-    await session.commit()
-    await social_effects.follows_approved(runtime, target_id=user.id, requester_ids=[requester.id])
+    await runtime.commit(session)
 
 
 @router.post("/follow-requests/{username}/reject", status_code=status.HTTP_204_NO_CONTENT)
-async def reject(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def reject(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Turn a follow request down."""
     requester = await accounts_service.get_by_username(session, username=username)
     await social_service.reject_request(session, viewer=user, requester=requester)
-    await session.commit()
+    await runtime.commit(session)
 
 
 @router.delete("/users/{username}/follower", status_code=status.HTTP_204_NO_CONTENT)
@@ -179,29 +172,30 @@ async def remove_follower(
 ) -> None:
     """Make someone stop following you."""
     follower = await accounts_service.get_by_username(session, username=username)
-    await social_service.remove_follower(session, viewer=user, follower=follower)
-    await session.commit()
-    await feeds_timeline.drop_author(runtime, user_id=follower.id, author_id=user.id)
+    await social_service.remove_follower(session, ids=runtime.ids, viewer=user, follower=follower)
+    await runtime.commit(session)
 
 
 @router.post("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
 async def block(username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Block an account: follows both ways end; they see nothing of you."""
-    target = await _apply(session, user, username, social_service.block)
-    await feeds_timeline.drop_authors_both_ways(runtime, a=user.id, b=target.id)
+    await _apply(runtime, session, user, username, social_service.block)
 
 
 @router.delete("/users/{username}/block", status_code=status.HTTP_204_NO_CONTENT)
-async def unblock(username: str, user: CurrentUser, session: SessionDep) -> None:
+async def unblock(
+    username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Lift a block."""
-    await _apply(session, user, username, social_service.unblock)
+    target = await accounts_service.get_by_username(session, username=username)
+    await social_service.unblock(session, viewer=user, target=target)
+    await runtime.commit(session)
 
 
 @router.post("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
 async def mute(username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Hide an account from your feeds and story tray."""
-    target = await _apply(session, user, username, social_service.mute)
-    await feeds_timeline.drop_author(runtime, user_id=user.id, author_id=target.id)
+    await _apply(runtime, session, user, username, social_service.mute)
 
 
 @router.delete("/users/{username}/mute", status_code=status.HTTP_204_NO_CONTENT)
@@ -209,6 +203,4 @@ async def unmute(
     username: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> None:
     """Show a muted account again."""
-    target = await _apply(session, user, username, social_service.unmute)
-    if await social_service.is_following(session, follower_id=user.id, followee_id=target.id):
-        await feeds_timeline.merge_author(runtime, user_id=user.id, author_id=target.id)
+    await _apply(runtime, session, user, username, social_service.unmute)

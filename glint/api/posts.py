@@ -7,12 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from glint.accounts import service as accounts_service
-from glint.api.deps import CurrentUser, RuntimeDep, SessionDep, ViewerDep, rate_limit
-from glint.api.pagination import Page, PageParamsDep, page_by_id
-from glint.api.schemas import clean_text, parse_path_id
 from glint.errors import NotFound, PayloadTooLarge, ValidationFailed
+from glint.http.deps import (
+    CurrentUser,
+    MediaUrlsDep,
+    PageParamsDep,
+    RuntimeDep,
+    SessionDep,
+    ViewerDep,
+    rate_limit,
+)
 from glint.media import service as media_service
-from glint.posts import cache as posts_cache
+from glint.paging import Page, page_by_id
 from glint.posts import presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import (
@@ -23,6 +29,7 @@ from glint.posts.schemas import (
     PostOut,
     PostPatchIn,
 )
+from glint.schemas import clean_text, parse_path_id
 
 router = APIRouter(tags=["posts"])
 
@@ -75,6 +82,7 @@ def _text(value: str | None, field: str) -> str | None:
 )
 async def create_post(
     user: CurrentUser,
+    urls: MediaUrlsDep,
     runtime: RuntimeDep,
     session: SessionDep,
     image: Annotated[list[UploadFile], File(description="1 to 10 photos.")],
@@ -89,7 +97,8 @@ async def create_post(
     photos = await _read_photos(image, [_text(a, "alt_text") or "" for a in alt_text])
     post = await posts_service.create_post(
         session,
-        runtime=runtime,
+        ids=runtime.ids,
+        storage=runtime.storage,
         author=user,
         photos=photos,
         caption=_text(caption, "caption") or "",
@@ -98,35 +107,36 @@ async def create_post(
         location_lng=location_lng,
         filter_name=filter,
     )
-    return presenter.new_post_out(post, author=user, urls=runtime.media_urls)
+    await runtime.commit(session)
+    return presenter.new_post_out(post, author=user, urls=urls)
 
 
 @router.get("/posts/{post_id}")
 async def get_post(
-    post_id: str, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    post_id: str, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> PostOut:
     """One post, if the viewer may see it."""
     user = viewer.user if viewer else None
     post = await posts_service.get_post(session, viewer=user, post_id=_post_id(post_id))
-    (shaped,) = await presenter.posts_out(
-        session, posts=[post], viewer=user, urls=runtime.media_urls
-    )
+    (shaped,) = await presenter.posts_out(session, posts=[post], viewer=user, urls=urls)
     return shaped
 
 
 @router.patch("/posts/{post_id}")
 async def update_post(
-    post_id: str, body: PostPatchIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    post_id: str,
+    body: PostPatchIn,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
+    session: SessionDep,
 ) -> PostOut:
     """Edit a post's caption, comment switch or alt texts (author only)."""
     post = await posts_service.update_post(
-        session, viewer=user, post_id=_post_id(post_id), changes=body
+        session, ids=runtime.ids, viewer=user, post_id=_post_id(post_id), changes=body
     )
-    await session.commit()
-    await posts_cache.forget(runtime, [post.id])
-    (shaped,) = await presenter.posts_out(
-        session, posts=[post], viewer=user, urls=runtime.media_urls
-    )
+    await runtime.commit(session)
+    (shaped,) = await presenter.posts_out(session, posts=[post], viewer=user, urls=urls)
     return shaped
 
 
@@ -136,14 +146,15 @@ async def delete_post(
 ) -> Response:
     """Delete a post everywhere at once (author or admin)."""
     await posts_service.delete_post(
-        session, runtime=runtime, viewer=user, post_id=_post_id(post_id)
+        session, ids=runtime.ids, viewer=user, post_id=_post_id(post_id)
     )
+    await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users/{username}/posts")
 async def user_posts(
-    username: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    username: str, page: PageParamsDep, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[PostOut]:
     """A user's posts, newest first."""
     user = viewer.user if viewer else None
@@ -152,5 +163,5 @@ async def user_posts(
         session, viewer=user, author=author, before_id=page.before_id(), limit=page.limit
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda post: post.id)
-    shaped = await presenter.posts_out(session, posts=items, viewer=user, urls=runtime.media_urls)
+    shaped = await presenter.posts_out(session, posts=items, viewer=user, urls=urls)
     return Page[PostOut](items=shaped, next_cursor=cursor)

@@ -6,26 +6,26 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
-from glint.api.deps import CurrentUser, RuntimeDep, SessionDep, ViewerDep, rate_limit
-from glint.api.pagination import (
-    Page,
-    PageParamsDep,
-    cursor_int,
-    decode_cursor,
-    encode_cursor,
-    page_by_id,
-)
-from glint.api.schemas import parse_path_id
 from glint.errors import NotFound
-from glint.infra.runtime import Runtime
-from glint.notifications import service as notifications_service
-from glint.posts import cache as posts_cache
+from glint.http.deps import (
+    CurrentUser,
+    MediaUrlsDep,
+    PageParamsDep,
+    RuntimeDep,
+    SessionDep,
+    ViewerDep,
+    rate_limit,
+)
+from glint.media.urls import MediaUrls
+from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
 from glint.posts import engagement, presenter
 from glint.posts.models import Comment, CommentLike
 from glint.posts.schemas import CommentIn, CommentOut, CommentViewer, LikeOut, PostOut, SaveOut
+from glint.schemas import parse_path_id
 
 router = APIRouter(tags=["engagement"])
 
@@ -42,15 +42,10 @@ async def like(
     post_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> LikeOut:
     """Like a post (idempotent)."""
-    post, added = await engagement.like_post(
+    post, _ = await engagement.like_post(
         session, ids=runtime.ids, viewer=user, post_id=_id(post_id, "post")
     )
-    await session.commit()
-    if added:
-        await posts_cache.forget(runtime, [post.id])
-        await notifications_service.announce(
-            runtime, kind="like", actor_id=user.id, recipient_id=post.author_id, post_id=post.id
-        )
+    await runtime.commit(session)
     return LikeOut(liked=True, like_count=post.like_count)
 
 
@@ -59,19 +54,16 @@ async def unlike(
     post_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> LikeOut:
     """Take a like back (idempotent)."""
-    post, removed = await engagement.unlike_post(session, viewer=user, post_id=_id(post_id, "post"))
-    await session.commit()
-    if removed:
-        await posts_cache.forget(runtime, [post.id])
-        await notifications_service.withdraw(
-            runtime, kinds=("like",), actor_id=user.id, recipient_id=post.author_id, post_id=post.id
-        )
+    post, _ = await engagement.unlike_post(
+        session, ids=runtime.ids, viewer=user, post_id=_id(post_id, "post")
+    )
+    await runtime.commit(session)
     return LikeOut(liked=False, like_count=post.like_count)
 
 
 @router.get("/posts/{post_id}/likes")
 async def likes(
-    post_id: str, page: PageParamsDep, viewer: ViewerDep, runtime: RuntimeDep, session: SessionDep
+    post_id: str, page: PageParamsDep, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[UserSummary]:
     """Who liked a post, most recent first."""
     rows = await engagement.likers(
@@ -83,12 +75,12 @@ async def likes(
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
     return Page[UserSummary](
-        items=[UserSummary.of(u, urls=runtime.media_urls) for _, u in items], next_cursor=cursor
+        items=[UserSummary.of(u, urls=urls) for _, u in items], next_cursor=cursor
     )
 
 
 async def _comments_out(
-    session: SessionDep, runtime: Runtime, viewer: User | None, rows: list[tuple[Comment, User]]
+    session: AsyncSession, urls: MediaUrls, viewer: User | None, rows: list[tuple[Comment, User]]
 ) -> list[CommentOut]:
     liked: set[int] = set()
     if viewer is not None and rows:
@@ -105,7 +97,7 @@ async def _comments_out(
             id=comment.id,
             post_id=comment.post_id,
             parent_id=comment.parent_id,
-            author=UserSummary.of(author, urls=runtime.media_urls),
+            author=UserSummary.of(author, urls=urls),
             text=comment.text,
             like_count=comment.like_count,
             created_at=comment.created_at,
@@ -120,7 +112,7 @@ async def comments(
     post_id: str,
     page: PageParamsDep,
     viewer: ViewerDep,
-    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
     session: SessionDep,
     parent_id: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Page[CommentOut]:
@@ -138,7 +130,7 @@ async def comments(
     items = rows[: page.limit]
     cursor = encode_cursor({"after": items[-1][0].id}) if len(rows) > page.limit else None
     return Page[CommentOut](
-        items=await _comments_out(session, runtime, user, items), next_cursor=cursor
+        items=await _comments_out(session, urls, user, items), next_cursor=cursor
     )
 
 
@@ -148,7 +140,12 @@ async def comments(
     dependencies=[Depends(rate_limit("comments"))],
 )
 async def comment(
-    post_id: str, body: CommentIn, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    post_id: str,
+    body: CommentIn,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
+    session: SessionDep,
 ) -> CommentOut:
     """Comment on a post, or reply with parent_id."""
     created = await engagement.add_comment(
@@ -159,10 +156,8 @@ async def comment(
         text=body.text,
         parent_id=body.parent_id,
     )
-    await session.commit()
-    await posts_cache.forget(runtime, [created.post_id])
-    await notifications_service.announce_comment(runtime, comment_id=created.id)
-    (shaped,) = await _comments_out(session, runtime, user, [(created, user)])
+    await runtime.commit(session)
+    (shaped,) = await _comments_out(session, urls, user, [(created, user)])
     return shaped
 
 
@@ -172,11 +167,10 @@ async def delete_comment(
 ) -> None:
     """Delete a comment: its author, the post's author or an admin."""
     # Notifications about the comment go with it: their foreign key cascades.
-    removed = await engagement.delete_comment(
-        session, viewer=user, comment_id=_id(comment_id, "comment")
+    await engagement.delete_comment(
+        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
     )
-    await session.commit()
-    await posts_cache.forget(runtime, [removed.post_id])
+    await runtime.commit(session)
 
 
 @router.post("/comments/{comment_id}/like", dependencies=[Depends(rate_limit("likes"))])
@@ -184,19 +178,10 @@ async def like_comment(
     comment_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> LikeOut:
     """Like a comment (idempotent)."""
-    target, added = await engagement.like_comment(
-        session, viewer=user, comment_id=_id(comment_id, "comment")
+    target, _ = await engagement.like_comment(
+        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
     )
-    await session.commit()
-    if added:
-        await notifications_service.announce(
-            runtime,
-            kind="comment_like",
-            actor_id=user.id,
-            recipient_id=target.author_id,
-            post_id=target.post_id,
-            comment_id=target.id,
-        )
+    await runtime.commit(session)
     return LikeOut(liked=True, like_count=target.like_count)
 
 
@@ -205,18 +190,10 @@ async def unlike_comment(
     comment_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> LikeOut:
     """Take a comment like back (idempotent)."""
-    target, removed = await engagement.unlike_comment(
-        session, viewer=user, comment_id=_id(comment_id, "comment")
+    target, _ = await engagement.unlike_comment(
+        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
     )
-    await session.commit()
-    if removed:
-        await notifications_service.withdraw(
-            runtime,
-            kinds=("comment_like",),
-            actor_id=user.id,
-            recipient_id=target.author_id,
-            comment_id=target.id,
-        )
+    await runtime.commit(session)
     return LikeOut(liked=False, like_count=target.like_count)
 
 
@@ -240,7 +217,7 @@ async def unsave(post_id: str, user: CurrentUser, session: SessionDep) -> SaveOu
 
 @router.get("/users/me/saved")
 async def saved(
-    page: PageParamsDep, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    page: PageParamsDep, user: CurrentUser, urls: MediaUrlsDep, session: SessionDep
 ) -> Page[PostOut]:
     """The viewer's saved posts, most recently saved first."""
     rows = await engagement.saved_posts(
@@ -248,6 +225,6 @@ async def saved(
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda row: row[0])
     shaped = await presenter.posts_out(
-        session, posts=[post for _, post in items], viewer=user, urls=runtime.media_urls
+        session, posts=[post for _, post in items], viewer=user, urls=urls
     )
     return Page[PostOut](items=shaped, next_cursor=cursor)

@@ -1,4 +1,5 @@
-"""Cursor pagination: `limit` and an opaque `cursor` in, `{items, next_cursor}` out.
+"""Cursor pagination: `limit` and an opaque `cursor` in, `{items, next_cursor}` out. No HTTP here
+(the request dependency that reads them lives in glint.http.deps).
 
 Cursors are keyset positions (never offsets), so items created while a client pages can
 neither repeat nor skip an item.
@@ -10,13 +11,13 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
-from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from glint.errors import BadRequest
+from glint.schemas import MAX_ID
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -24,7 +25,6 @@ ItemT = TypeVar("ItemT")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 512
-MAX_CURSOR_INT = (1 << 63) - 1  # PostgreSQL BIGINT: a larger value would fail in the query
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -58,7 +58,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 def cursor_int(position: dict[str, Any], key: str) -> int:
     """An integer field of a decoded cursor, or a 400 (IDs and offsets fit a signed 64-bit int)."""
     value = position.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CURSOR_INT:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise BadRequest("The cursor is not one this server gave out.", code="invalid_cursor")
     return value
 
@@ -75,18 +75,6 @@ class PageParams:
         if self.cursor is None:
             return None
         return cursor_int(decode_cursor(self.cursor), "id")
-
-
-def _page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="From the previous page.")
-    ] = None,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor or None)
-
-
-PageParamsDep = Annotated[PageParams, Depends(_page_params)]
 
 
 def page_by_id(

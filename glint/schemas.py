@@ -14,7 +14,8 @@ from pydantic import (
     field_validator,
 )
 
-from glint.infra.ids import MAX_ID
+# The largest ID: 64-bit signed, what PostgreSQL's BIGINT holds (IDs, cursors, path segments).
+MAX_ID = (1 << 63) - 1
 
 
 def _parse_id(value: object) -> int:

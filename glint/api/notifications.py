@@ -5,18 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from glint.accounts.schemas import UserSummary
-from glint.api.deps import CurrentUser, RuntimeDep, SessionDep
-from glint.api.pagination import PageParamsDep, cursor_int, decode_cursor, encode_cursor
+from glint.http.deps import CurrentUser, MediaUrlsDep, PageParamsDep, SessionDep
 from glint.infra.ids import created_at
 from glint.notifications import service as notifications_service
 from glint.notifications.schemas import MarkReadIn, NotificationOut, NotificationPage
+from glint.paging import cursor_int, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["notifications"])
 
 
 @router.get("/notifications")
 async def notifications(
-    page: PageParamsDep, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+    page: PageParamsDep, user: CurrentUser, urls: MediaUrlsDep, session: SessionDep
 ) -> NotificationPage:
     """The signed-in user's notifications, newest activity first, with the unread count."""
     before = cursor_int(decode_cursor(page.cursor), "activity") if page.cursor else None
@@ -32,7 +32,7 @@ async def notifications(
             NotificationOut(
                 id=row.id,
                 kind=row.kind,
-                actors=[UserSummary.of(actor, urls=runtime.media_urls) for actor in actors],
+                actors=[UserSummary.of(actor, urls=urls) for actor in actors],
                 actor_count=count,
                 post_id=row.post_id,
                 comment_id=row.comment_id,

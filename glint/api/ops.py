@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from glint.api.deps import RuntimeDep
-from glint.api.errors import error_response
+from glint.http.deps import RuntimeDep
+from glint.http.errors import error_response
 
 router = APIRouter(tags=["operations"])
 

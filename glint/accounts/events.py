@@ -1,0 +1,16 @@
+"""What happens to accounts, as events (emitted in the transaction that did it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from glint.infra.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class AvatarReplaced(Event):
+    """A profile photo was replaced or removed; the old one's objects are to go."""
+
+    name = "avatar.replaced"
+    user_id: int
+    old_prefix: str

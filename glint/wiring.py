@@ -1,0 +1,170 @@
+"""Every background job, event subscription and periodic task of Glint, declared in one place.
+
+Domains say what happened (events, emitted in the transaction that did it) and offer handlers;
+this module, at the top of the layers, decides which handler follows which event. Each line
+below is one durable job kind with its own retries and dead-letter. Entry points (the app, the
+worker, the scheduler, the CLI) call `install()` before starting a runtime.
+
+`prompt=True` subscribers run in the process that committed the event, right after its commit,
+so their effect is visible in the very response (a follow's posts in the next feed load, a
+like's count in the next read of the post); a worker takes over if that process dies.
+"""
+
+from __future__ import annotations
+
+from glint.accounts import events as accounts_events
+from glint.accounts import jobs as accounts_jobs
+from glint.feeds import jobs as feeds_jobs
+from glint.infra.events import EventBus, bus
+from glint.infra.queue import JobRegistry, registry
+from glint.infra.runtime import Runtime
+from glint.notifications import jobs as notifications_jobs
+from glint.posts import events as posts_events
+from glint.posts import jobs as posts_jobs
+from glint.social import events as social_events
+from glint.social import jobs as social_jobs
+
+HOUR = 3600.0
+
+
+def _subscribe_posts(events: EventBus) -> None:
+    """Photos are processed, published posts fan out, deleted ones leave storage and feeds."""
+    events.subscribe(
+        posts_events.PostCreated,
+        posts_jobs.process_post,
+        name="posts.process",
+        max_attempts=5,
+        on_dead=posts_jobs.post_not_processed,
+    )
+    events.subscribe(
+        posts_events.PostPublished,
+        feeds_jobs.fan_out,
+        name="feeds.fan_out",
+        max_attempts=6,
+        on_dead=feeds_jobs.timelines_behind,
+    )
+    events.subscribe(
+        posts_events.PostPublished, notifications_jobs.post_published, name="notifications"
+    )
+    events.subscribe(
+        posts_events.PostDeleted,
+        posts_jobs.remove_post_objects,
+        name="media.delete_objects",
+        max_attempts=8,
+    )
+    events.subscribe(
+        posts_events.PostDeleted,
+        feeds_jobs.retract,
+        name="feeds.retract",
+        max_attempts=6,
+        on_dead=feeds_jobs.timelines_behind,
+    )
+    # Whatever shows in a post drops its cached copy before the response that changed it.
+    uncache = posts_jobs.forget_cached_post
+    events.subscribe(posts_events.PostEdited, uncache, name="posts.uncache", prompt=True)
+    events.subscribe(posts_events.PostDeleted, uncache, name="posts.uncache", prompt=True)
+    events.subscribe(posts_events.PostLiked, uncache, name="posts.uncache", prompt=True)
+    events.subscribe(posts_events.PostUnliked, uncache, name="posts.uncache", prompt=True)
+    events.subscribe(posts_events.CommentCreated, uncache, name="posts.uncache", prompt=True)
+    events.subscribe(posts_events.CommentDeleted, uncache, name="posts.uncache", prompt=True)
+
+
+def _subscribe_engagement(events: EventBus) -> None:
+    """Likes and comments are announced to the people they concern, and withdrawn with them."""
+    events.subscribe(posts_events.PostLiked, notifications_jobs.post_liked, name="notifications")
+    events.subscribe(
+        posts_events.PostUnliked, notifications_jobs.post_unliked, name="notifications"
+    )
+    events.subscribe(
+        posts_events.CommentCreated, notifications_jobs.commented, name="notifications"
+    )
+    events.subscribe(
+        posts_events.CommentLiked, notifications_jobs.comment_liked, name="notifications"
+    )
+    events.subscribe(
+        posts_events.CommentUnliked, notifications_jobs.comment_unliked, name="notifications"
+    )
+
+
+def _subscribe_graph(events: EventBus) -> None:
+    """Graph changes reshape home timelines at once, and are announced."""
+    behind = feeds_jobs.timelines_behind
+    timeline = "feeds.timeline"
+    events.subscribe(
+        social_events.FollowCreated,
+        feeds_jobs.merge_followed,
+        name=timeline,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(
+        social_events.FollowRemoved,
+        feeds_jobs.drop_unfollowed,
+        name=timeline,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(
+        social_events.BlockCreated,
+        feeds_jobs.drop_blocked,
+        name=timeline,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(
+        social_events.MuteCreated, feeds_jobs.drop_muted, name=timeline, on_dead=behind, prompt=True
+    )
+    events.subscribe(
+        social_events.MuteRemoved,
+        feeds_jobs.merge_unmuted,
+        name=timeline,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(social_events.FollowCreated, notifications_jobs.followed, name="notifications")
+    events.subscribe(
+        social_events.FollowRequested, notifications_jobs.follow_requested, name="notifications"
+    )
+    events.subscribe(
+        social_events.FollowRemoved, notifications_jobs.unfollowed, name="notifications"
+    )
+
+
+def _subscribe_accounts(events: EventBus) -> None:
+    """A replaced profile photo leaves storage."""
+    events.subscribe(
+        accounts_events.AvatarReplaced,
+        accounts_jobs.remove_old_avatar,
+        name="media.delete_objects",
+        max_attempts=8,
+    )
+
+
+def _schedule(jobs: JobRegistry) -> None:
+    """Periodic work: each runs once per interval per deployment, and is safe to run twice."""
+    jobs.periodic("feeds.refresh_explore", every_seconds=30.0)(
+        feeds_jobs.refresh_explore_when_stale
+    )
+    jobs.periodic("feeds.trim_timelines", every_seconds=HOUR)(feeds_jobs.trim_timelines)
+    jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
+    jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
+
+
+async def _reconcile_post_counts(runtime: Runtime) -> None:
+    await posts_jobs.reconcile_post_counts(runtime)
+
+
+async def _reconcile_follow_counts(runtime: Runtime) -> None:
+    await social_jobs.reconcile_follow_counts(runtime)
+
+
+def install() -> None:
+    """Declare every subscription and schedule (idempotent); events may be emitted after it."""
+    if bus.wired:
+        return
+    _subscribe_posts(bus)
+    _subscribe_engagement(bus)
+    _subscribe_graph(bus)
+    _subscribe_accounts(bus)
+    _schedule(registry)
+    bus.wired = True
