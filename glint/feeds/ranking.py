@@ -13,7 +13,7 @@ from glint.feeds import timeline
 from glint.infra import ids as ids_mod
 from glint.infra.db import utcnow
 from glint.infra.runtime import Runtime
-from glint.posts.models import Post
+from glint.posts.models import Post, published_only
 
 # Enough candidates for many pages; more would only rank posts nobody scrolls to.
 MAX_CANDIDATES = 1000
@@ -46,7 +46,7 @@ async def rank_home(session: AsyncSession, *, runtime: Runtime, viewer: User) ->
         return []
     rows = await session.execute(
         sa.select(Post.id, Post.author_id, Post.like_count, Post.comment_count).where(
-            Post.id.in_(ids), Post.status == "published"
+            Post.id.in_(ids), published_only()
         )
     )
     candidates = list(rows)

@@ -19,6 +19,7 @@ from glint.infra.db import utcnow
 from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
 from glint.infra.timelines import TimelineUnavailable
+from glint.media.lifecycle import MediaStatus
 from glint.posts.models import Post, published_only
 from glint.social.models import Follow, Mute
 
@@ -182,7 +183,7 @@ async def fan_out(runtime: Runtime, *, post_id: int) -> int:
                 .where(Post.id == post_id)
             )
         ).first()
-    if row is None or row.status != "published":
+    if row is None or row.status != MediaStatus.PUBLISHED:
         return 0  # deleted (or not published) before its fan-out ran
     await runtime.timelines.push(post_id, [row.author_id])
     if is_pulled(runtime, follower_count=row.follower_count):

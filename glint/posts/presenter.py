@@ -12,6 +12,7 @@ from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
 from glint.media import service as media_service
+from glint.media.lifecycle import MediaStatus
 from glint.media.urls import MediaUrls
 from glint.posts import engagement, text
 from glint.posts.models import Post, PostHashtag, PostMedia, PostMention
@@ -27,7 +28,7 @@ def new_post_out(post: Post, *, author: User, urls: MediaUrls) -> PostOut:
         location=LocationOut(name=post.location_name, lat=post.location_lat, lng=post.location_lng)
         if post.location_name
         else None,
-        status="processing",
+        status=MediaStatus.PROCESSING,
         failure_reason=None,
         media=[],
         filter=post.filter,

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from glint.accounts.schemas import UserSummary
+from glint.media.lifecycle import MediaStatus
 from glint.schemas import Id, InputSchema, Schema, Timestamp
 
 FilterName = Literal["none", "clarendon", "gingham", "juno", "lark", "moon", "reyes", "valencia"]
@@ -58,7 +59,7 @@ class PostOut(Schema):
     author: UserSummary
     caption: str
     location: LocationOut | None
-    status: Literal["processing", "published", "failed"]
+    status: MediaStatus
     failure_reason: str | None
     media: list[MediaOut]
     filter: str | None
