@@ -56,23 +56,26 @@ class PostDeleted(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class PostLiked(Event):
-    """Someone liked a post."""
+class PostLikeChange(Event):
+    """What a like or an unlike carries: whose like, of which post, by whom."""
 
-    name = "like.created"
     post_id: int
     post_author_id: int
     user_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class PostUnliked(Event):
+class PostLiked(PostLikeChange):
+    """Someone liked a post."""
+
+    name = "like.created"
+
+
+@dataclass(frozen=True, slots=True)
+class PostUnliked(PostLikeChange):
     """Someone took a like back."""
 
     name = "like.removed"
-    post_id: int
-    post_author_id: int
-    user_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +98,9 @@ class CommentDeleted(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class CommentLiked(Event):
-    """Someone liked a comment."""
+class CommentLikeChange(Event):
+    """What a comment like or unlike carries."""
 
-    name = "comment_like.created"
     comment_id: int
     post_id: int
     comment_author_id: int
@@ -106,11 +108,14 @@ class CommentLiked(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class CommentUnliked(Event):
+class CommentLiked(CommentLikeChange):
+    """Someone liked a comment."""
+
+    name = "comment_like.created"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentUnliked(CommentLikeChange):
     """Someone took a comment like back."""
 
     name = "comment_like.removed"
-    comment_id: int
-    post_id: int
-    comment_author_id: int
-    user_id: int

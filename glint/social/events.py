@@ -46,18 +46,22 @@ class BlockCreated(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class MuteCreated(Event):
-    """Someone muted an account."""
+class MuteChange(Event):
+    """Who muted or unmuted whom."""
 
-    name = "mute.created"
     muter_id: int
     muted_id: int
 
 
 @dataclass(frozen=True, slots=True)
-class MuteRemoved(Event):
+class MuteCreated(MuteChange):
+    """Someone muted an account."""
+
+    name = "mute.created"
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRemoved(MuteChange):
     """Someone unmuted an account."""
 
     name = "mute.removed"
-    muter_id: int
-    muted_id: int
