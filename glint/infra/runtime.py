@@ -59,10 +59,12 @@ class Runtime:
         rows are there and a worker runs them (prompt ones after a short grace).
         """
         await session.commit()
-        to_dispatch, to_run = events.take_pending(session)
-        if to_dispatch:
-            await self.jobs.dispatch(to_dispatch)
-        for job_id in to_run:
+        background, prompt = events.take_pending(session)
+        if background or prompt:
+            # Prompt jobs are announced too: a worker holds on to them until their grace period
+            # ends, and runs them then only if this process did not (it may die first).
+            await self.jobs.dispatch(background + prompt)
+        for job_id in prompt:
             await self._run_now(job_id)
 
     async def _run_now(self, job_id: int) -> None:
