@@ -50,21 +50,9 @@ async def create_post(
     Should the caller's commit fail after this, the originals stay behind unreferenced: never
     a post without its photos.
     """
-    if not 1 <= len(photos) <= MAX_IMAGES:
-        raise ValidationFailed(
-            f"A post has 1 to {MAX_IMAGES} photos.", fields={"image": "1 to 10 files"}
-        )
-    if (location_lat is None) != (location_lng is None):
-        raise ValidationFailed(
-            "Give both coordinates or neither.", fields={"location_lat": "needs location_lng"}
-        )
-    if location_lat is not None and not location_name:
-        raise ValidationFailed(
-            "Coordinates need a place name.", fields={"location_name": "required with coordinates"}
-        )
+    _check_post_fields(photos, location_name, location_lat, location_lng)
     infos = [media_service.probe_upload(photo.data) for photo in photos]
     post_id = ids.next_id()
-    now = utcnow()
     media_rows = [
         PostMedia(
             id=ids.next_id(),
@@ -98,7 +86,7 @@ async def create_post(
             like_count=0,
             comment_count=0,
             comments_disabled=False,
-            created_at=now,
+            created_at=utcnow(),
         )
         # One flush at commit: the unit of work orders the inserts by their foreign keys.
         session.add(post)
@@ -117,6 +105,26 @@ async def create_post(
         await _forget(storage, stored)
         raise
     return post
+
+
+def _check_post_fields(
+    photos: Sequence[NewPhoto],
+    location_name: str | None,
+    location_lat: float | None,
+    location_lng: float | None,
+) -> None:
+    if not 1 <= len(photos) <= MAX_IMAGES:
+        raise ValidationFailed(
+            f"A post has 1 to {MAX_IMAGES} photos.", fields={"image": "1 to 10 files"}
+        )
+    if (location_lat is None) != (location_lng is None):
+        raise ValidationFailed(
+            "Give both coordinates or neither.", fields={"location_lat": "needs location_lng"}
+        )
+    if location_lat is not None and not location_name:
+        raise ValidationFailed(
+            "Coordinates need a place name.", fields={"location_name": "required with coordinates"}
+        )
 
 
 async def _store_original(
