@@ -19,7 +19,8 @@ from glint.accounts.schemas import (
     SessionOut,
     UserOut,
 )
-from glint.errors import NotFound, PayloadTooLarge
+from glint.errors import NotFound
+from glint.http import uploads
 from glint.http.deps import (
     SESSION_COOKIE,
     ClientIpDep,
@@ -32,7 +33,6 @@ from glint.http.deps import (
     rate_limit,
 )
 from glint.infra.runtime import Runtime
-from glint.media import service as media_service
 from glint.media.urls import MediaUrls
 from glint.paging import Page
 from glint.schemas import parse_path_id
@@ -215,9 +215,7 @@ async def set_avatar(
     image: Annotated[UploadFile, File(description="A JPEG, PNG, WebP, HEIC or AVIF photo.")],
 ) -> MeOut:
     """Replace the profile photo (validated and processed like post photos)."""
-    data = await image.read(media_service.MAX_UPLOAD_BYTES + 1)
-    if len(data) > media_service.MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge("Each photo may be at most 10 MB.")
+    data = await uploads.read_photo(image)
     await accounts_service.set_avatar(
         session, ids=runtime.ids, cpu=runtime.cpu, storage=runtime.storage, user=user, data=data
     )

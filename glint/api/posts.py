@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from glint.accounts import service as accounts_service
-from glint.errors import NotFound, PayloadTooLarge, ValidationFailed
+from glint.errors import NotFound, ValidationFailed
+from glint.http import uploads
 from glint.http.deps import (
     CurrentUser,
     MediaUrlsDep,
@@ -17,7 +18,6 @@ from glint.http.deps import (
     ViewerDep,
     rate_limit,
 )
-from glint.media import service as media_service
 from glint.paging import Page, page_by_id
 from glint.posts import presenter
 from glint.posts import service as posts_service
@@ -52,11 +52,7 @@ async def _read_photos(
         raise ValidationFailed("More alt texts than photos.", fields={"alt_text": "one per photo"})
     photos = []
     for index, upload in enumerate(images):
-        if upload.size is not None and upload.size > media_service.MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge("Each photo may be at most 10 MB.")
-        data = await upload.read(media_service.MAX_UPLOAD_BYTES + 1)
-        if len(data) > media_service.MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge("Each photo may be at most 10 MB.")
+        data = await uploads.read_photo(upload)
         alt = alt_texts[index].strip() if index < len(alt_texts) else None
         photos.append(posts_service.NewPhoto(data=data, alt_text=alt or None))
     return photos

@@ -98,7 +98,7 @@ class EventBus:
 
             dead_hook = dead
         if job_name in self._jobs.jobs:
-            return  # wiring installed twice (tests build several apps): the same declaration
+            raise ValueError(f"{job_name!r} is subscribed twice: give the subscriber another name")
         self._jobs.job(job_name, max_attempts=max_attempts, on_dead=dead_hook)(handle)
         self.subscriptions.setdefault(event_type.name, []).append(
             Subscription(event_type, job_name, prompt)

@@ -10,7 +10,7 @@ from glint.errors import GlintError, PayloadTooLarge, UnsupportedMediaType, Vali
 from glint.infra.storage import ObjectStore
 from glint.media import imaging
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = imaging.MAX_BYTES
 SIZES = tuple(imaging.RENDITION_SIZES)
 FORMATS = {"webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}

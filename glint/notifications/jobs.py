@@ -7,6 +7,8 @@ newest activity first.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from glint.accounts.models import User, active_accounts
@@ -15,8 +17,9 @@ from glint.infra.queue import JobContext
 from glint.notifications import service as notifications_service
 from glint.posts import events as posts_events
 from glint.posts import text as post_text
-from glint.posts.models import Comment, Post
+from glint.posts.models import Comment, CommentLike, Post, PostLike
 from glint.social import events as social_events
+from glint.social.models import Follow, FollowRequest
 
 
 async def _record(
@@ -65,8 +68,27 @@ async def _retract(
         await session.commit()
 
 
+async def _still_there(ctx: JobContext, *queries: sa.Select[Any]) -> bool:
+    """Whether what a notification would announce still holds.
+
+    A like and its unlike are separate jobs that may run in either order (a retry comes later
+    than the first try), so an announcement checks its cause first: a like taken back before
+    its notification was recorded is never announced.
+    """
+    async with ctx.runtime.db.session() as session:
+        for query in queries:
+            if await session.scalar(query.limit(1)) is not None:
+                return True
+    return False
+
+
 async def post_liked(ctx: JobContext, event: posts_events.PostLiked) -> None:
     """The author hears of a like (grouped with the post's other likes)."""
+    liked = sa.select(PostLike.post_id).where(
+        PostLike.post_id == event.post_id, PostLike.user_id == event.user_id
+    )
+    if not await _still_there(ctx, liked):
+        return
     await _record(
         ctx,
         kind="like",
@@ -89,6 +111,11 @@ async def post_unliked(ctx: JobContext, event: posts_events.PostUnliked) -> None
 
 async def comment_liked(ctx: JobContext, event: posts_events.CommentLiked) -> None:
     """A comment's author hears of a like on it."""
+    liked = sa.select(CommentLike.comment_id).where(
+        CommentLike.comment_id == event.comment_id, CommentLike.user_id == event.user_id
+    )
+    if not await _still_there(ctx, liked):
+        return
     await _record(
         ctx,
         kind="comment_like",
@@ -112,6 +139,11 @@ async def comment_unliked(ctx: JobContext, event: posts_events.CommentUnliked) -
 
 async def followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
     """A new follower is announced; an approved request tells the requester instead."""
+    follows = sa.select(Follow.follower_id).where(
+        Follow.follower_id == event.follower_id, Follow.followee_id == event.followee_id
+    )
+    if not await _still_there(ctx, follows):
+        return
     if event.approved:
         await _record(
             ctx, kind="follow_accepted", actor_id=event.followee_id, recipient_id=event.follower_id
@@ -123,7 +155,16 @@ async def followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
 
 
 async def follow_requested(ctx: JobContext, event: social_events.FollowRequested) -> None:
-    """A private account hears of a follow request."""
+    """A private account hears of a follow request (still pending, or since approved)."""
+    pending = sa.select(FollowRequest.requester_id).where(
+        FollowRequest.requester_id == event.requester_id,
+        FollowRequest.target_id == event.target_id,
+    )
+    approved = sa.select(Follow.follower_id).where(
+        Follow.follower_id == event.requester_id, Follow.followee_id == event.target_id
+    )
+    if not await _still_there(ctx, pending, approved):
+        return
     await _record(
         ctx, kind="follow_request", actor_id=event.requester_id, recipient_id=event.target_id
     )

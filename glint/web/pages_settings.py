@@ -1,7 +1,7 @@
 """Account settings: edit profile and avatar, change password, signed-in devices.
 
 HTML forms posted to page routes, each with its hidden CSRF token, then redirect-after-post.
-The rules live in the services the API uses too (glint/social/effects.py, accounts/service.py):
+The rules live in the services the API uses too (social/service.py, accounts/service.py):
 going public approves pending follow requests and tells the requesters; a new password signs
 every other device out.
 """
@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import PasswordChangeIn, ProfilePatchIn, SessionOut
-from glint.errors import GlintError, NotFound, PayloadTooLarge
-from glint.media import service as media_service
+from glint.errors import GlintError, NotFound
+from glint.http import uploads
 from glint.schemas import parse_path_id
 from glint.social import service as social_service
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute, redirect
@@ -103,10 +103,8 @@ async def save_avatar(page: MemberPageDep) -> Response:
     if upload is None or isinstance(upload, str) or not upload.filename:
         errors = {"image": "Choose a photo first."}
         return await _profile_page(page, errors=errors, values=_current_values(page), status=422)
-    data = await upload.read(media_service.MAX_UPLOAD_BYTES + 1)
     try:
-        if len(data) > media_service.MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge("Each photo may be at most 10 MB.")
+        data = await uploads.read_photo(upload)
         runtime = page.runtime
         await accounts_service.set_avatar(
             page.session,
