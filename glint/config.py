@@ -163,12 +163,21 @@ class Settings(BaseSettings):
         default=2.0, gt=0, le=600, description="First retry delay; doubles with each attempt."
     )
     job_lease_seconds: float = Field(
-        default=300.0,
-        gt=0,
-        description="How long a claimed job is its worker's; after that it is presumed lost.",
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="Lease of a claimed job (and of a periodic task's run), renewed every third "
+        "of it while the work runs; a worker silent this long is presumed dead and its job is "
+        "handed out again.",
     )
     job_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="How often an idle embedded worker looks for jobs."
+    )
+    job_done_retention_seconds: float = Field(
+        default=86400.0,
+        ge=60,
+        le=90 * 86400,
+        description="How long finished jobs stay in the jobs table before a periodic purge.",
     )
     job_queue_name: str = Field(
         default="glint-jobs",

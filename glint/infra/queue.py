@@ -1,16 +1,25 @@
 """Durable background jobs. A `jobs` table is the source of truth in both run modes (an outbox):
-a job commits with the rows that caused it, workers claim it with a lease, and failures retry
-with exponential backoff until it is `dead` (the dead-letter place an admin lists and retries).
+a job commits with the rows that caused it, workers claim it with a short lease that a heartbeat
+renews while it runs, and failures retry with exponential backoff until it is `dead` (the
+dead-letter place an admin lists and retries). A worker that dies mid-job loses its lease and the
+job is handed out again; a job whose workers keep dying is dead-lettered with that reason.
+Periodic tasks take a lease row of their own, so each runs once per interval per deployment.
 How workers hear of new jobs is the only thing the modes change (see queue_workers.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+import os
 import random
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +35,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 JOB_STATUSES = ("queued", "running", "done", "dead")
 MAX_BACKOFF_SECONDS = 300.0
+LEASE_LAPSED = "the worker running this job stopped renewing its lease (it died or hung)"
+T = TypeVar("T")
 
 
 class Job(Base):
@@ -41,6 +52,10 @@ class Job(Base):
     max_attempts: Mapped[int] = mapped_column(sa.Integer, default=5)
     run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Who holds the running job: "host:pid:process-start:claim-nonce" (see ProcessIdentity).
+    locked_by: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    # How many times a worker died (or hung) while running it: the poison-job count.
+    lost_leases: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text, default=None)
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -50,6 +65,17 @@ class Job(Base):
         sa.CheckConstraint("status IN ('queued', 'running', 'done', 'dead')", name="status"),
         sa.Index("ix_jobs_status_run_after", "status", "run_after"),
     )
+
+
+class PeriodicLease(Base):
+    """Who runs a periodic task right now, and when it last started, across every process."""
+
+    __tablename__ = "periodic_leases"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +91,7 @@ class JobContext:
 
 Handler = Callable[[JobContext], Awaitable[None]]
 DeadHook = Callable[[JobContext, str], Awaitable[None]]
+PeriodicHandler = Callable[["Runtime"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +110,7 @@ class PeriodicTask:
 
     name: str
     every_seconds: float
-    handler: Callable[[Runtime], Awaitable[None]]
+    handler: PeriodicHandler
 
 
 class JobRegistry:
@@ -108,12 +135,10 @@ class JobRegistry:
 
     def periodic(
         self, name: str, *, every_seconds: float
-    ) -> Callable[[Callable[[Runtime], Awaitable[None]]], Callable[[Runtime], Awaitable[None]]]:
+    ) -> Callable[[PeriodicHandler], PeriodicHandler]:
         """Register a task the scheduler runs every so many seconds."""
 
-        def register(
-            handler: Callable[[Runtime], Awaitable[None]],
-        ) -> Callable[[Runtime], Awaitable[None]]:
+        def register(handler: PeriodicHandler) -> PeriodicHandler:
             self.periodic_tasks[name] = PeriodicTask(name, every_seconds, handler)
             return handler
 
@@ -155,6 +180,144 @@ class JobQueue(Protocol):
         ...
 
 
+# --- who holds a lease ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """This process as lease holders name it: host, pid, and a token that outlives pid reuse.
+
+    The token is "<pid namespace>.<boot id>.<start time in clock ticks>" on Linux: a pid seen
+    again with another start time is another process, and another boot means all are gone.
+    Elsewhere it is random, and only a missing pid proves a holder dead.
+    """
+
+    host: str
+    pid: int
+    token: str
+
+    @property
+    def holder(self) -> str:
+        """The process part of every `locked_by` this process writes."""
+        return f"{self.host}:{self.pid}:{self.token}"
+
+
+def process_identity() -> ProcessIdentity:
+    """This process's identity (computed once per pid, so a forked child gets its own)."""
+    return _identity_of(os.getpid())
+
+
+@functools.cache
+def _identity_of(pid: int) -> ProcessIdentity:
+    host = socket.gethostname().replace(":", "_")[:64] or "localhost"
+    start = _start_ticks(pid)
+    namespace, boot = _pid_namespace(), _boot_id()
+    if start is None or namespace is None or boot is None:
+        return ProcessIdentity(host, pid, "r" + secrets.token_hex(6))
+    return ProcessIdentity(host, pid, f"{namespace}.{boot}.{start}")
+
+
+def new_holder() -> str:
+    """A `locked_by` value for one claim: this process plus a nonce unique to the claim."""
+    return f"{process_identity().holder}:{secrets.token_hex(4)}"
+
+
+def _start_ticks(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return None
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8] or None
+    except OSError:
+        return None
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def holder_is_dead(locked_by: str, me: ProcessIdentity | None = None) -> bool:
+    """True only when the holder is surely gone: a process of this host that no longer runs."""
+    me = me or process_identity()
+    parts = locked_by.split(":")
+    if len(parts) < 3 or parts[0] != me.host or not parts[1].isdigit():
+        return False  # another machine's, or not ours to judge: its lease decides
+    pid, token = int(parts[1]), parts[2]
+    if token.startswith("r") or me.token.startswith("r"):
+        return not _pid_exists(pid)
+    their = token.split(".")
+    ours = me.token.split(".")
+    if len(their) != 3 or their[0] != ours[0]:
+        return False  # another pid namespace (a container): its pids are not ours to check
+    if their[1] != ours[1]:
+        return True  # the machine rebooted since it was written
+    return _start_ticks(pid) != their[2]
+
+
+# --- leases kept alive while work runs ----------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """The lease was taken over by someone else: the work must stop."""
+
+
+async def run_leased(
+    work: Awaitable[T], *, renew: Callable[[], Awaitable[bool]], every: float
+) -> T:
+    """Run work while renewing its lease every so often; cancel it once the lease is lost."""
+    task: asyncio.Task[T] = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every)
+            if done:
+                return task.result()
+            try:
+                still_ours = await renew()
+            except Exception:  # a database hiccup: the lease may well still be ours, retry
+                log.warning("lease_renewal_failed", exc_info=True)
+                continue
+            if not still_ours:
+                raise LeaseLost
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _renew_job(db: Database, job_id: int, holder: str, lease_seconds: float) -> bool:
+    async with db.session() as session:
+        result = await session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.status == "running", Job.locked_by == holder)
+            .values(locked_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+        )
+        await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+# --- writing and claiming jobs ------------------------------------------------------------------
+
+
 async def add_job(
     session: AsyncSession,
     *,
@@ -177,6 +340,7 @@ async def add_job(
         "status": "queued",
         "attempts": 0,
         "max_attempts": spec.max_attempts,
+        "lost_leases": 0,
         "run_after": now + dt.timedelta(seconds=delay),
         "created_at": now,
         "dedupe_key": dedupe_key,
@@ -191,46 +355,129 @@ async def add_job(
     return existing
 
 
-async def claim(db: Database, *, lease_seconds: float, job_id: int | None = None) -> Job | None:
-    """Take one due job (or the given one) for this worker, exclusively until its lease ends."""
+async def claim(
+    db: Database, *, lease_seconds: float, job_id: int | None = None, early: bool = False
+) -> Job | None:
+    """Take one due job (or the given one) for this worker, exclusively while its lease lives.
+
+    By ID it also takes a running job whose lease ran out (its worker died), and with
+    `early` a queued job before its run_after. Attempts are counted here, at the claim, so a
+    job whose every worker dies still reaches its last attempt.
+    """
+    if early and job_id is None:
+        raise ValueError("early claims name their job")
     # Losing a race to another claimer is normal: try the next candidate a few times.
     for _ in range(5):
-        outcome = await _try_claim(db, lease_seconds=lease_seconds, job_id=job_id)
+        if job_id is None:
+            outcome = await _claim_next(db, lease_seconds=lease_seconds)
+        else:
+            outcome = await _claim_by_id(db, job_id, lease_seconds=lease_seconds, early=early)
         if outcome is None or isinstance(outcome, Job):
             return outcome
     return None
 
 
-async def _try_claim(
-    db: Database, *, lease_seconds: float, job_id: int | None
-) -> Job | bool | None:
+def _claimed_values(lease_seconds: float, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "status": "running",
+        "attempts": Job.attempts + 1,
+        "locked_by": new_holder(),
+        "locked_until": now + dt.timedelta(seconds=lease_seconds),
+    }
+
+
+async def _claim_next(db: Database, *, lease_seconds: float) -> Job | bool | None:
     """The claimed job, None when nothing is due, False when another claimer won the race."""
     now = utcnow()
     async with db.session() as session:
-        candidate = sa.select(Job.id).where(Job.status == "queued", Job.run_after <= now)
-        if job_id is not None:
-            candidate = candidate.where(Job.id == job_id)
-        candidate = candidate.order_by(Job.run_after, Job.id).limit(1)
+        candidate = (
+            sa.select(Job.id)
+            .where(Job.status == "queued", Job.run_after <= now)
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+        )
         if not db.is_sqlite:
             candidate = candidate.with_for_update(skip_locked=True)
         chosen = await session.scalar(candidate)
         if chosen is None:
             return None
         # The status check in the UPDATE makes the claim atomic even where SKIP LOCKED is absent.
-        result = await session.execute(
-            sa.update(Job)
-            .where(Job.id == chosen, Job.status == "queued")
-            .values(
-                status="running",
-                attempts=Job.attempts + 1,
-                locked_until=now + dt.timedelta(seconds=lease_seconds),
+        condition = [Job.id == chosen, Job.status == "queued", Job.run_after <= now]
+        return await _take(session, chosen, condition, _claimed_values(lease_seconds, now))
+
+
+async def _claim_by_id(
+    db: Database, job_id: int, *, lease_seconds: float, early: bool
+) -> Job | bool | None:
+    """Like _claim_next for one job, which may also be a running job whose lease ran out."""
+    now = utcnow()
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                sa.select(Job.status, Job.run_after, Job.locked_until, Job.locked_by).where(
+                    Job.id == job_id
+                )
             )
-        )
-        if not getattr(result, "rowcount", 0):
-            await session.rollback()
-            return False
-        await session.commit()
-        return await session.get(Job, chosen, populate_existing=True)
+        ).one_or_none()
+        if row is None:
+            return None
+        status, run_after, locked_until, locked_by = row
+        values = _claimed_values(lease_seconds, now)
+        condition: list[sa.ColumnElement[bool]] = [Job.id == job_id, Job.status == status]
+        if status == "queued" and (early or run_after <= now):
+            if not early:  # it may have been retried meanwhile, to run later
+                condition.append(Job.run_after <= now)
+        elif status == "running" and locked_until is not None and locked_until < now:
+            # Its worker died or hung: take it over, unless that worker renews first.
+            condition += [_held_by(locked_by), Job.locked_until < now]
+            values.update(lost_leases=Job.lost_leases + 1, last_error=LEASE_LAPSED)
+        else:
+            return None
+        return await _take(session, job_id, condition, values)
+
+
+def _held_by(locked_by: str | None) -> sa.ColumnElement[bool]:
+    return Job.locked_by.is_(None) if locked_by is None else Job.locked_by == locked_by
+
+
+async def _take(
+    session: AsyncSession,
+    job_id: int,
+    condition: Sequence[sa.ColumnElement[bool]],
+    values: dict[str, Any],
+) -> Job | bool:
+    result = await session.execute(sa.update(Job).where(*condition).values(**values))
+    if not getattr(result, "rowcount", 0):
+        await session.rollback()
+        return False
+    await session.commit()
+    job = await session.get(Job, job_id, populate_existing=True)
+    return job if job is not None else False
+
+
+async def next_claimable_at(db: Database, job_id: int) -> dt.datetime | None:
+    """When a job that could not be claimed now may be: its lease's end, or its run_after.
+
+    None when it never will be by this message (done, dead, gone) or could be right now.
+    """
+    now = utcnow()
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                sa.select(Job.status, Job.run_after, Job.locked_until).where(Job.id == job_id)
+            )
+        ).one_or_none()
+    if row is None:
+        return None
+    status, run_after, locked_until = row
+    if status == "running" and locked_until is not None and locked_until > now:
+        return locked_until
+    if status == "queued" and run_after > now:
+        return run_after
+    return None
+
+
+# --- running a claimed job ----------------------------------------------------------------------
 
 
 def backoff_seconds(attempt: int, *, base: float) -> float:
@@ -240,26 +487,74 @@ def backoff_seconds(attempt: int, *, base: float) -> float:
     return delay * jitter
 
 
+def poison_reason(job: Job) -> str:
+    """Why a job whose workers kept dying is dead-lettered."""
+    times = "once" if job.lost_leases == 1 else f"{job.lost_leases} times"
+    return f"worker died {times} while running this job ({job.attempts - 1} attempts)"
+
+
 async def run_claimed(runtime: Runtime, job: Job) -> str:
-    """Run a claimed job's handler and record the outcome: done, retry or dead."""
+    """Run a claimed job under a renewed lease and record the outcome.
+
+    The outcome is done, retry, dead, or lost (another worker took the job over: record
+    nothing). A job claimed beyond its last attempt had its workers die every time: it is
+    dead-lettered without running again.
+    """
     spec = registry.jobs.get(job.name)
     context = JobContext(job.id, job.name, job.attempts, dict(job.payload), runtime)
+    lease = runtime.settings.job_lease_seconds
+    renew = functools.partial(_renew_job, runtime.db, job.id, job.locked_by or "", lease)
     error: str | None = None
-    if spec is None:
-        error = f"no handler registered for job {job.name!r}"
-        outcome = "dead"
+    if job.attempts > job.max_attempts:
+        error, outcome = poison_reason(job), "dead"
+    elif spec is None:
+        error, outcome = f"no handler registered for job {job.name!r}", "dead"
     else:
         try:
-            await spec.handler(context)
+            await run_leased(spec.handler(context), renew=renew, every=lease / 3)
             outcome = "done"
+        except LeaseLost:
+            outcome = "lost"
         except Exception as exc:  # any failure is retried; the error text is kept
             error = f"{type(exc).__name__}: {exc}"[:2000]
             outcome = "dead" if job.attempts >= job.max_attempts else "retry"
             log.warning(
                 "job_failed", job=job.name, job_id=job.id, attempt=job.attempts, error=error
             )
+    if outcome == "dead":
+        log.warning("job_dead", job=job.name, job_id=job.id, error=error)
+        # Before the row says dead: a crash in between runs the hook again, never skips it.
+        outcome = await _run_dead_hook(spec, context, error or "unknown error", renew, lease)
+    if outcome != "lost" and not await _record_outcome(runtime, job, outcome, error):
+        outcome = "lost"
+    if outcome == "lost":
+        log.warning("job_lease_lost", job=job.name, job_id=job.id, attempt=job.attempts)
+    runtime.metrics.jobs.labels(job.name, outcome).inc()
+    return outcome
+
+
+async def _run_dead_hook(
+    spec: JobSpec | None,
+    context: JobContext,
+    error: str,
+    renew: Callable[[], Awaitable[bool]],
+    lease: float,
+) -> str:
+    if spec is None or spec.on_dead is None:
+        return "dead"
+    try:
+        await run_leased(spec.on_dead(context, error), renew=renew, every=lease / 3)
+    except LeaseLost:
+        return "lost"
+    except Exception:  # the job is dead either way; an admin retry runs the hook again
+        log.exception("job_dead_hook_failed", job=context.name, job_id=context.job_id)
+    return "dead"
+
+
+async def _record_outcome(runtime: Runtime, job: Job, outcome: str, error: str | None) -> bool:
+    """Write the outcome, if the job is still this claim's; False when it was taken over."""
     now = utcnow()
-    values: dict[str, Any] = {"locked_until": None, "last_error": error}
+    values: dict[str, Any] = {"locked_until": None, "locked_by": None, "last_error": error}
     if outcome == "done":
         values.update(status="done", finished_at=now)
     elif outcome == "retry":
@@ -268,24 +563,36 @@ async def run_claimed(runtime: Runtime, job: Job) -> str:
     else:
         values.update(status="dead", finished_at=now)
     async with runtime.db.session() as session:
-        await session.execute(
-            sa.update(Job).where(Job.id == job.id, Job.status == "running").values(**values)
+        result = await session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id, Job.status == "running", _held_by(job.locked_by))
+            .values(**values)
         )
         await session.commit()
-    if outcome == "dead" and spec is not None and spec.on_dead is not None:
-        await spec.on_dead(context, error or "unknown error")
-    runtime.metrics.jobs.labels(job.name, outcome).inc()
-    return outcome
+    return bool(getattr(result, "rowcount", 0))
+
+
+# --- recovery: leases that ran out, processes that died -----------------------------------------
 
 
 async def sweep(db: Database) -> list[int]:
-    """Re-queue jobs whose worker died (lease expired); the IDs of every job now due."""
+    """Re-queue jobs whose worker died (lease ran out); the IDs of every job now due.
+
+    A re-queued job counts the loss; claimed past its last attempt it is dead-lettered.
+    """
     now = utcnow()
     async with db.session() as session:
         await session.execute(
             sa.update(Job)
             .where(Job.status == "running", Job.locked_until < now)
-            .values(status="queued", locked_until=None, run_after=now)
+            .values(
+                status="queued",
+                locked_until=None,
+                locked_by=None,
+                run_after=now,
+                lost_leases=Job.lost_leases + 1,
+                last_error=LEASE_LAPSED,
+            )
         )
         await session.commit()
         due = await session.scalars(
@@ -295,6 +602,148 @@ async def sweep(db: Database) -> list[int]:
             .limit(1000)
         )
         return list(due)
+
+
+async def requeue_orphans(db: Database) -> list[int]:
+    """Re-queue the running jobs of processes of this host that no longer run; their IDs.
+
+    Called as an embedded server starts: what a killed server held restarts at once instead
+    of after its lease. Live holders (another `--workers` process) are never touched.
+    """
+    me = process_identity()
+    now = utcnow()
+    async with db.session() as session:
+        rows = await session.execute(
+            sa.select(Job.id, Job.locked_by).where(
+                Job.status == "running", Job.locked_by.like(f"{me.host}:%")
+            )
+        )
+        orphans = [(job_id, by) for job_id, by in rows if by and holder_is_dead(by, me)]
+        requeued = []
+        for job_id, holder in orphans:
+            result = await session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id, Job.status == "running", Job.locked_by == holder)
+                .values(
+                    status="queued",
+                    locked_until=None,
+                    locked_by=None,
+                    run_after=now,
+                    lost_leases=Job.lost_leases + 1,
+                    last_error=f"the process running this job ({holder}) died",
+                )
+            )
+            if getattr(result, "rowcount", 0):
+                requeued.append(job_id)
+        await session.commit()
+    if requeued:
+        log.warning("jobs_of_dead_process_requeued", jobs=len(requeued))
+    return requeued
+
+
+async def purge_done(db: Database, *, older_than: float, batch: int = 5000) -> int:
+    """Delete finished jobs older than so many seconds, in batches; how many went."""
+    cutoff = utcnow() - dt.timedelta(seconds=older_than)
+    total = 0
+    while True:
+        async with db.session() as session:
+            # run_after <= finished_at for all but early claims, and it is indexed with status.
+            doomed = (
+                sa.select(Job.id)
+                .where(Job.status == "done", Job.run_after < cutoff, Job.finished_at < cutoff)
+                .limit(batch)
+                .scalar_subquery()
+            )
+            result = await session.execute(sa.delete(Job).where(Job.id.in_(doomed)))
+            await session.commit()
+        deleted = int(getattr(result, "rowcount", 0) or 0)
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+# --- periodic tasks: once per interval per deployment -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicTurn:
+    """The answer to "may I run this periodic task now?": a holder if yes; when to ask again."""
+
+    holder: str | None
+    next_due: dt.datetime
+
+
+async def acquire_periodic(
+    db: Database, *, name: str, every_seconds: float, lease_seconds: float
+) -> PeriodicTurn:
+    """Take the task's lease if it is due and nobody runs it; one winner among all processes."""
+    holder = new_holder()
+    for _ in range(2):
+        now = utcnow()
+        async with db.session() as session:
+            result = await session.execute(
+                sa.update(PeriodicLease)
+                .where(
+                    PeriodicLease.name == name,
+                    sa.or_(PeriodicLease.locked_until.is_(None), PeriodicLease.locked_until < now),
+                    sa.or_(
+                        PeriodicLease.last_run_at.is_(None),
+                        PeriodicLease.last_run_at <= now - dt.timedelta(seconds=every_seconds),
+                    ),
+                )
+                .values(
+                    holder=holder,
+                    locked_until=now + dt.timedelta(seconds=lease_seconds),
+                    last_run_at=now,
+                )
+            )
+            if getattr(result, "rowcount", 0):
+                await session.commit()
+                return PeriodicTurn(holder, now + dt.timedelta(seconds=every_seconds))
+            row = await session.get(PeriodicLease, name)
+            if row is None:  # the task's first run anywhere: make its row, then race for it
+                await insert_ignore(session, PeriodicLease, {"name": name})
+                await session.commit()
+                continue
+            next_due = _next_due(row, every_seconds, now)
+            await session.rollback()
+        return PeriodicTurn(None, next_due)
+    return PeriodicTurn(None, utcnow())
+
+
+def _next_due(row: PeriodicLease, every_seconds: float, now: dt.datetime) -> dt.datetime:
+    due = now
+    if row.last_run_at is not None:
+        due = max(due, row.last_run_at + dt.timedelta(seconds=every_seconds))
+    if row.locked_until is not None:
+        due = max(due, row.locked_until)
+    return due
+
+
+async def renew_periodic(db: Database, *, name: str, holder: str, lease_seconds: float) -> bool:
+    """Extend a periodic task's lease; False when it is no longer this holder's."""
+    async with db.session() as session:
+        result = await session.execute(
+            sa.update(PeriodicLease)
+            .where(PeriodicLease.name == name, PeriodicLease.holder == holder)
+            .values(locked_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+        )
+        await session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_periodic(db: Database, *, name: str, holder: str) -> None:
+    """Give a periodic task's lease back once its run ends (its interval still counts)."""
+    async with db.session() as session:
+        await session.execute(
+            sa.update(PeriodicLease)
+            .where(PeriodicLease.name == name, PeriodicLease.holder == holder)
+            .values(holder=None, locked_until=None)
+        )
+        await session.commit()
+
+
+# --- the admin's view ---------------------------------------------------------------------------
 
 
 async def list_jobs(
@@ -312,7 +761,15 @@ async def retry_job(session: AsyncSession, *, job_id: int) -> Job | None:
     result = await session.execute(
         sa.update(Job)
         .where(Job.id == job_id, Job.status == "dead")
-        .values(status="queued", attempts=0, run_after=utcnow(), finished_at=None)
+        .values(
+            status="queued",
+            attempts=0,
+            lost_leases=0,
+            locked_by=None,
+            locked_until=None,
+            run_after=utcnow(),
+            finished_at=None,
+        )
     )
     if not getattr(result, "rowcount", 0):
         return None

@@ -1,5 +1,6 @@
 """Who works the job table: a task inside `glint serve` (embedded), or `glint worker` processes
-fed by Dramatiq over RabbitMQ (scale-out). Either way the table decides who runs what.
+fed by Dramatiq over RabbitMQ (scale-out). Either way the table decides who runs what, and
+periodic tasks run once per interval per deployment, whichever processes try.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.infra import queue
+from glint.infra.db import utcnow
 from glint.infra.ids import IdGenerator
 from glint.infra.logging import get_logger
 
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 ACTOR_NAME = "glint_run_job"
+# A redelivered message for a job still leased comes back just after the lease ends.
+LEASE_MARGIN_SECONDS = 0.5
+# A claim that failed (database unreachable) is tried again this much later.
+CLAIM_RETRY_SECONDS = 5.0
+# How often a periodic loop looks for newly registered tasks, at the least.
+PERIODIC_TICK_SECONDS = 1.0
 
 
 class _TableQueueBase:
@@ -63,9 +70,9 @@ class TableJobQueue(_TableQueueBase):
         super().__init__(ids=ids)
         self._concurrency = concurrency
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         self._running: set[asyncio.Task[str]] = set()
-        self._stopping = False
 
     async def dispatch(self, job_ids: Sequence[int]) -> None:
         """Wake the worker."""
@@ -76,30 +83,38 @@ class TableJobQueue(_TableQueueBase):
         """The worker lives in this process; the database check covers its table."""
 
     async def start(self) -> None:
-        """Start the worker task."""
-        if self._task is None:
-            self._stopping = False
-            self._task = asyncio.create_task(self._loop(), name="glint-job-worker")
+        """Re-queue what dead processes of this host held, then start working."""
+        if self._tasks:
+            return
+        runtime = self.runtime
+        assert runtime is not None, "bind() the queue to its runtime before start()"
+        try:
+            await queue.requeue_orphans(runtime.db)
+        except Exception:  # a database hiccup at start: the leases still run out
+            log.exception("requeue_orphans_failed")
+        self._stop = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._work(runtime), name="glint-job-worker"),
+            asyncio.create_task(
+                PeriodicRunner(runtime).run_forever(self._stop), name="glint-periodic"
+            ),
+        ]
 
     async def stop(self) -> None:
         """Stop claiming; let running jobs finish (their leases cover a hard kill)."""
-        self._stopping = True
+        self._stop.set()
         self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _loop(self) -> None:
-        runtime = self.runtime
-        assert runtime is not None, "bind() the queue to its runtime before start()"
+    async def _work(self, runtime: Runtime) -> None:
         settings = runtime.settings
-        last_run: dict[str, float] = {}
-        while not self._stopping:
+        while not self._stop.is_set():
             try:
-                await run_due_periodic(runtime, last_run)
-                while len(self._running) < self._concurrency and not self._stopping:
+                while len(self._running) < self._concurrency and not self._stop.is_set():
                     job = await queue.claim(runtime.db, lease_seconds=settings.job_lease_seconds)
                     if job is None:
                         break
@@ -117,16 +132,94 @@ class TableJobQueue(_TableQueueBase):
         self._wake.set()  # a slot is free: look for more work at once
 
 
-async def run_due_periodic(runtime: Runtime, last_run: dict[str, float]) -> None:
-    """Run every periodic task whose interval has passed (the sweep among them)."""
-    now = time.monotonic()
-    for task in queue.registry.periodic_tasks.values():
-        if now - last_run.get(task.name, 0.0) >= task.every_seconds:
-            last_run[task.name] = now
-            try:
-                await task.handler(runtime)
-            except Exception:
-                log.exception("periodic_task_failed", task=task.name)
+class PeriodicRunner:
+    """Runs this process's share of the periodic tasks: each, when due, if its lease is won.
+
+    Every process (each `glint serve` embedded, `glint scheduler` at scale) may run one; the
+    `periodic_leases` row of a task lets one of them start it per interval and keeps a second
+    copy from starting while it runs. This object only remembers when to ask again.
+    """
+
+    def __init__(
+        self, runtime: Runtime, tasks: Mapping[str, queue.PeriodicTask] | None = None
+    ) -> None:
+        self._runtime = runtime
+        # None: the registry's tasks, read afresh (the wiring may register more later).
+        self._tasks = tasks
+        self._next_try: dict[str, float] = {}
+
+    @property
+    def tasks(self) -> Mapping[str, queue.PeriodicTask]:
+        """The tasks this runner runs."""
+        return self._tasks if self._tasks is not None else queue.registry.periodic_tasks
+
+    async def run_due(self) -> list[str]:
+        """Run every task that is due and whose lease this process wins; their names."""
+        due = [task for task in self.tasks.values() if self._is_due(task.name)]
+        ran = await asyncio.gather(*(self.run_if_due(task) for task in due))
+        return [task.name for task, did in zip(due, ran, strict=True) if did]
+
+    def _is_due(self, name: str) -> bool:
+        return time.time() >= self._next_try.get(name, 0.0)
+
+    async def run_if_due(self, task: queue.PeriodicTask) -> bool:
+        """Run one task if it is due anywhere and this process wins it; True if it ran."""
+        if not self._is_due(task.name):
+            return False
+        db = self._runtime.db
+        lease = self._runtime.settings.job_lease_seconds
+        try:
+            turn = await queue.acquire_periodic(
+                db, name=task.name, every_seconds=task.every_seconds, lease_seconds=lease
+            )
+        except Exception:  # the database is away: ask again soon
+            log.exception("periodic_lease_failed", task=task.name)
+            self._next_try[task.name] = time.time() + min(task.every_seconds, CLAIM_RETRY_SECONDS)
+            return False
+        self._next_try[task.name] = turn.next_due.timestamp()
+        if turn.holder is None:
+            return False
+        holder = turn.holder
+
+        async def renew() -> bool:
+            return await queue.renew_periodic(
+                db, name=task.name, holder=holder, lease_seconds=lease
+            )
+
+        try:
+            await queue.run_leased(task.handler(self._runtime), renew=renew, every=lease / 3)
+        except queue.LeaseLost:
+            log.warning("periodic_lease_lost", task=task.name)
+        except Exception:
+            log.exception("periodic_task_failed", task=task.name)
+        finally:
+            with contextlib.suppress(Exception):  # unreleased, the lease simply runs out
+                await queue.release_periodic(db, name=task.name, holder=holder)
+        return True
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """One loop per task until stopped, so a long task never delays the others."""
+        loops: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                for task in self.tasks.values():
+                    if task.name not in loops:
+                        loops[task.name] = asyncio.create_task(self._loop(task.name, stop))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=PERIODIC_TICK_SECONDS)
+        finally:
+            stop.set()
+            await asyncio.gather(*loops.values(), return_exceptions=True)
+
+    async def _loop(self, name: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            task = self.tasks.get(name)
+            if task is None:
+                return
+            await self.run_if_due(task)
+            wait = self._next_try.get(name, 0.0) - time.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 0.0), 60.0))
 
 
 @queue.registry.periodic("jobs.sweep", every_seconds=5.0)
@@ -135,6 +228,16 @@ async def sweep_jobs(runtime: Runtime) -> None:
     due = await queue.sweep(runtime.db)
     if due:
         await runtime.jobs.dispatch(due)
+
+
+@queue.registry.periodic("jobs.purge_done", every_seconds=3600.0)
+async def purge_done_jobs(runtime: Runtime) -> None:
+    """Delete finished jobs past their retention: the table keeps only what may matter."""
+    deleted = await queue.purge_done(
+        runtime.db, older_than=runtime.settings.job_done_retention_seconds
+    )
+    if deleted:
+        log.info("done_jobs_purged", jobs=deleted)
 
 
 class RabbitJobQueue(_TableQueueBase):
@@ -176,18 +279,37 @@ class RabbitJobQueue(_TableQueueBase):
         await anyio.to_thread.run_sync(self._broker.close)
 
 
-_worker_runtime: Runtime | None = None
-_worker_runtime_lock = asyncio.Lock()
+def _worker_runtime_middleware(settings: Settings) -> Any:
+    """A Dramatiq middleware that builds the worker's runtime on first use, closes it at exit."""
+    from dramatiq.asyncio import get_event_loop_thread
+    from dramatiq.middleware import Middleware
 
+    class WorkerRuntime(Middleware):
+        """The runtime of one `glint worker` process, owned by its broker."""
 
-async def _runtime_for_worker(settings: Settings) -> Runtime:
-    global _worker_runtime
-    async with _worker_runtime_lock:
-        if _worker_runtime is None:
-            from glint.infra import runtime as runtime_mod
+        def __init__(self) -> None:
+            self._runtime: Runtime | None = None
+            self._lock: asyncio.Lock | None = None
 
-            _worker_runtime = await runtime_mod.start(settings)
-        return _worker_runtime
+        async def get(self) -> Runtime:
+            """The runtime, started by the first job that needs it."""
+            # Made here: the lock belongs to the event loop thread the jobs run on.
+            self._lock = self._lock or asyncio.Lock()
+            async with self._lock:
+                if self._runtime is None:
+                    from glint.infra import runtime as runtime_mod
+
+                    self._runtime = await runtime_mod.start(settings)
+                return self._runtime
+
+        def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
+            # Runs before the AsyncIO middleware stops the loop (Dramatiq calls these in reverse).
+            loop_thread = get_event_loop_thread()
+            if self._runtime is not None and loop_thread is not None:
+                loop_thread.run_coroutine(self._runtime.close())
+                self._runtime = None
+
+    return WorkerRuntime()
 
 
 def build_broker(settings: Settings) -> tuple[Any, dramatiq.Actor[Any, Any]]:
@@ -200,17 +322,31 @@ def build_broker(settings: Settings) -> tuple[Any, dramatiq.Actor[Any, Any]]:
     # Retries live in our table (the same in both modes), not in Dramatiq.
     broker.middleware[:] = [m for m in broker.middleware if not isinstance(m, Retries)]
     broker.add_middleware(AsyncIO())
+    worker_runtime = _worker_runtime_middleware(settings)
+    broker.add_middleware(worker_runtime)
+
+    async def send_later(job_id: int, seconds: float) -> None:
+        delay = max(0, int(seconds * 1000))
+        await anyio.to_thread.run_sync(lambda: actor.send_with_options(args=(job_id,), delay=delay))
 
     async def run_job(job_id: int) -> None:
-        runtime = await _runtime_for_worker(settings)
-        job = await queue.claim(
-            runtime.db, lease_seconds=runtime.settings.job_lease_seconds, job_id=job_id
-        )
-        if job is not None:  # already done, or another worker has it: a duplicate delivery
-            outcome = await queue.run_claimed(runtime, job)
-            if outcome == "retry":
-                retry = await _run_after(runtime, job_id)
-                actor.send_with_options(args=(job_id,), delay=int(retry * 1000))
+        runtime: Runtime = await worker_runtime.get()
+        try:
+            job = await queue.claim(
+                runtime.db, lease_seconds=runtime.settings.job_lease_seconds, job_id=job_id
+            )
+            later = None if job is not None else await queue.next_claimable_at(runtime.db, job_id)
+        except Exception:  # the database is away: keep the message alive, try again soon
+            log.warning("job_claim_failed", job_id=job_id, exc_info=True)
+            await send_later(job_id, CLAIM_RETRY_SECONDS)
+            return
+        if job is not None and await queue.run_claimed(runtime, job) == "retry":
+            later = await queue.next_claimable_at(runtime.db, job_id)
+        if later is not None:
+            # Leased by a worker (perhaps a dead one) or not due yet: come back when it may be
+            # claimed, so recovery needs no scheduler. A finished job drops the message then.
+            wait = (later - utcnow()).total_seconds() + LEASE_MARGIN_SECONDS
+            await send_later(job_id, wait)
 
     actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
         actor_name=ACTOR_NAME,
@@ -221,19 +357,13 @@ def build_broker(settings: Settings) -> tuple[Any, dramatiq.Actor[Any, Any]]:
     return broker, actor
 
 
-async def _run_after(runtime: Runtime, job_id: int) -> float:
-    async with runtime.db.session() as session:
-        when = await session.scalar(sa.select(queue.Job.run_after).where(queue.Job.id == job_id))
-    return max(0.0, (when.timestamp() - time.time()) if when else 0.0)
-
-
 def run_worker(settings: Settings, *, threads: int = 4) -> None:
-    """`glint worker`: consume job messages until SIGTERM/SIGINT (blocking)."""
+    """`glint worker`: consume job messages until SIGTERM/SIGINT (blocking).
+
+    The caller registers the job handlers first (the entry point's wiring).
+    """
     import dramatiq
 
-    from glint.infra import runtime as runtime_mod
-
-    runtime_mod.import_job_handlers()
     broker, _actor = build_broker(settings)
     dramatiq.set_broker(broker)
     worker = dramatiq.Worker(broker, queues={settings.job_queue_name}, worker_threads=threads)
@@ -249,8 +379,4 @@ def run_worker(settings: Settings, *, threads: int = 4) -> None:
 
 async def run_scheduler(runtime: Runtime, *, stop: asyncio.Event) -> None:
     """`glint scheduler`: run the periodic tasks (sweep, reconciliation, …) until stopped."""
-    last_run: dict[str, float] = {}
-    while not stop.is_set():
-        await run_due_periodic(runtime, last_run)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=1.0)
+    await PeriodicRunner(runtime).run_forever(stop)

@@ -1,7 +1,8 @@
 """The job table's contract on both databases: outbox, claims, retries, dead letters, sweeps.
 
 Delivery itself (the in-process worker, Dramatiq over RabbitMQ with a real `glint worker`) is
-exercised by every posts and notifications test and by the SIGKILL test.
+exercised by every posts and notifications test and by the SIGKILL tests; leases, heartbeats,
+poison jobs and periodic leases by test_queue_recovery.py.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from glint.infra import queue
 from glint.infra.db import utcnow
 from glint.infra.queue import Job, JobContext, registry
 from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
+from tests.conftest import base_settings
 
 RUNS: list[tuple[str, int, dict[str, Any]]] = []
 DEAD: list[str] = []
@@ -157,11 +161,15 @@ async def test_a_lost_worker_is_swept(paused: Runtime) -> None:
             .values(locked_until=utcnow() - dt.timedelta(seconds=1))
         )
         await session.commit()
-    # ...then the sweep hands it out again and it runs to completion.
+    # ...then the sweep hands it out again, counting the loss, and it runs to completion.
     assert job_id in await queue.sweep(paused.db)
+    swept = await _job(paused, job_id)
+    assert (swept.status, swept.lost_leases, swept.locked_by) == ("queued", 1, None)
+    assert swept.last_error == queue.LEASE_LAPSED
     again = await queue.claim(paused.db, lease_seconds=30)
-    assert again is not None and again.attempts == 2
+    assert again is not None and again.attempts == 2 and again.locked_by != job.locked_by
     assert await queue.run_claimed(paused, again) == "done"
+    assert (await _job(paused, job_id)).locked_by is None
 
 
 async def test_concurrent_claimers_never_share_a_job(paused: Runtime) -> None:
@@ -176,6 +184,67 @@ async def test_concurrent_claimers_never_share_a_job(paused: Runtime) -> None:
     await asyncio.gather(*(claimer() for _ in range(4)))
     assert sorted(claimed) == sorted(ids)
     assert len(RUNS) == 40
+
+
+async def test_a_claim_records_its_holder(paused: Runtime) -> None:
+    await _enqueue(paused, "test.ok", {})
+    first = await queue.claim(paused.db, lease_seconds=30)
+    await _enqueue(paused, "test.ok", {})
+    second = await queue.claim(paused.db, lease_seconds=30)
+    assert first is not None and second is not None
+    me = queue.process_identity()
+    for job in (first, second):
+        assert job.locked_by is not None and job.locked_by.startswith(f"{me.holder}:")
+        assert not queue.holder_is_dead(job.locked_by)
+    assert first.locked_by != second.locked_by  # each claim is told apart, even in one process
+
+
+async def test_an_early_claim_takes_a_job_before_its_time(paused: Runtime) -> None:
+    job_id = await _enqueue(paused, "test.ok", {}, delay=60)
+    assert await queue.claim(paused.db, lease_seconds=30) is None
+    assert await queue.claim(paused.db, lease_seconds=30, job_id=job_id) is None
+    when = await queue.next_claimable_at(paused.db, job_id)
+    assert when is not None and when > utcnow() + dt.timedelta(seconds=50)
+    job = await queue.claim(paused.db, lease_seconds=30, job_id=job_id, early=True)
+    assert job is not None and job.id == job_id and job.status == "running"
+    assert await queue.claim(paused.db, lease_seconds=30, job_id=job_id, early=True) is None
+    assert await queue.run_claimed(paused, job) == "done"
+    assert await queue.next_claimable_at(paused.db, job_id) is None  # done: nothing to wait for
+    with pytest.raises(ValueError, match="name their job"):
+        await queue.claim(paused.db, lease_seconds=30, early=True)
+
+
+async def test_old_done_jobs_are_purged(paused: Runtime) -> None:
+    old, recent, waiting = [await _enqueue(paused, "test.ok", {"i": i}) for i in range(3)]
+    for job_id in (old, recent):
+        job = await queue.claim(paused.db, lease_seconds=30, job_id=job_id)
+        assert job is not None and await queue.run_claimed(paused, job) == "done"
+    two_days_ago = utcnow() - dt.timedelta(days=2)
+    async with paused.db.session() as session:
+        await session.execute(
+            sa.update(Job)
+            .where(Job.id == old)
+            .values(run_after=two_days_ago, finished_at=two_days_ago)
+        )
+        await session.commit()
+    assert await queue.purge_done(paused.db, older_than=86400, batch=1) == 1
+    async with paused.db.session() as session:
+        left = set(await session.scalars(sa.select(Job.id)))
+    assert left == {recent, waiting}
+
+
+def test_job_settings_refuse_bad_values(tmp_path: Path) -> None:
+    for field, value in [
+        ("job_lease_seconds", 0),
+        ("job_lease_seconds", 0.5),
+        ("job_lease_seconds", 7200),
+        ("job_done_retention_seconds", 10),
+        ("job_concurrency", 0),
+        ("job_backoff_seconds", -1),
+    ]:
+        with pytest.raises(ValidationError, match=field):
+            base_settings(tmp_path, **{field: value})
+    assert base_settings(tmp_path).job_lease_seconds == 30
 
 
 async def test_unknown_jobs_cannot_be_enqueued(paused: Runtime) -> None:
