@@ -62,6 +62,10 @@ bench-pipeline: install ## Benchmark the image pipeline against bare Pillow (ben
 bench-upload: install ## Benchmark upload acknowledgement latency, 8 uploaders (bench/results/upload.json)
 	$(UV) run --frozen python -m bench.upload
 
+.PHONY: bench-recovery
+bench-recovery: install ## Kill -9 with 8 uploads in flight, restart, time to published, both modes (bench/results/recovery.json)
+	$(UV) run --frozen python -m bench.recovery
+
 .PHONY: bench-seed
 bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench seed; --help for sizes)
 	$(UV) run --frozen glint bench seed
