@@ -331,17 +331,21 @@ def build_broker(settings: Settings) -> tuple[Any, dramatiq.Actor[Any, Any]]:
 
     async def run_job(job_id: int) -> None:
         runtime: Runtime = await worker_runtime.get()
+        lease = runtime.settings.job_lease_seconds
         try:
-            job = await queue.claim(
-                runtime.db, lease_seconds=runtime.settings.job_lease_seconds, job_id=job_id
-            )
+            job = await queue.claim(runtime.db, lease_seconds=lease, job_id=job_id)
             later = None if job is not None else await queue.next_claimable_at(runtime.db, job_id)
         except Exception:  # the database is away: keep the message alive, try again soon
             log.warning("job_claim_failed", job_id=job_id, exc_info=True)
             await send_later(job_id, CLAIM_RETRY_SECONDS)
             return
-        if job is not None and await queue.run_claimed(runtime, job) == "retry":
-            later = await queue.next_claimable_at(runtime.db, job_id)
+        try:
+            if job is not None and await queue.run_claimed(runtime, job) == "retry":
+                later = await queue.next_claimable_at(runtime.db, job_id)
+        except Exception:  # the outcome went unrecorded: come back once the lease has lapsed
+            log.warning("job_outcome_unrecorded", job_id=job_id, exc_info=True)
+            await send_later(job_id, lease + LEASE_MARGIN_SECONDS)
+            return
         if later is not None:
             # Leased by a worker (perhaps a dead one) or not due yet: come back when it may be
             # claimed, so recovery needs no scheduler. A finished job drops the message then.
