@@ -11,6 +11,7 @@ def metadata() -> sa.MetaData:
     """The metadata of every table, all models imported."""
     from glint.accounts import models as _accounts  # noqa: F401
     from glint.feeds import models as _feeds  # noqa: F401
+    from glint.infra import periodic as _periodic  # noqa: F401
     from glint.infra import queue as _queue  # noqa: F401
     from glint.infra import timelines as _timelines  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401

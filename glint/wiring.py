@@ -15,6 +15,7 @@ from __future__ import annotations
 from glint.accounts import events as accounts_events
 from glint.accounts import jobs as accounts_jobs
 from glint.feeds import jobs as feeds_jobs
+from glint.infra import queue_workers
 from glint.infra.events import EventBus, bus
 from glint.infra.queue import JobRegistry, registry
 from glint.infra.runtime import Runtime
@@ -142,6 +143,9 @@ def _subscribe_accounts(events: EventBus) -> None:
 
 def _schedule(jobs: JobRegistry) -> None:
     """Periodic work: each runs once per interval per deployment, and is safe to run twice."""
+    # The queue's own upkeep: hand out jobs whose delivery or worker was lost, forget old ones.
+    jobs.periodic("jobs.sweep", every_seconds=5.0)(queue_workers.sweep_jobs)
+    jobs.periodic("jobs.purge_done", every_seconds=HOUR)(queue_workers.purge_done_jobs)
     jobs.periodic("feeds.refresh_explore", every_seconds=30.0)(
         feeds_jobs.refresh_explore_when_stale
     )

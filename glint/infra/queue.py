@@ -3,22 +3,17 @@ a job commits with the rows that caused it, workers claim it with a short lease 
 renews while it runs, and failures retry with exponential backoff until it is `dead` (the
 dead-letter place an admin lists and retries). A worker that dies mid-job loses its lease and the
 job is handed out again; a job whose workers keep dying is dead-lettered with that reason.
-Periodic tasks take a lease row of their own, so each runs once per interval per deployment.
+Leases are glint/infra/leases.py; periodic tasks take lease rows of their own (periodic.py).
 How workers hear of new jobs is the only thing the modes change (see queue_workers.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
-import os
 import random
-import secrets
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -27,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from glint.infra.db import Base, Database, UTCDateTime, insert_ignore, utcnow
 from glint.infra.ids import IdGenerator
+from glint.infra.leases import LeaseLost, holder_is_dead, new_holder, process_identity, run_leased
 from glint.infra.logging import get_logger
 
 if TYPE_CHECKING:
@@ -52,7 +48,7 @@ class Job(Base):
     max_attempts: Mapped[int] = mapped_column(sa.Integer, default=5)
     run_after: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    # Who holds the running job: "host:pid:process-start:claim-nonce" (see ProcessIdentity).
+    # Who holds the running job: "host:pid:process-start:claim-nonce" (see glint.infra.leases).
     locked_by: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     # How many times a worker died (or hung) while running it: the poison-job count.
     lost_leases: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -65,17 +61,6 @@ class Job(Base):
         sa.CheckConstraint("status IN ('queued', 'running', 'done', 'dead')", name="status"),
         sa.Index("ix_jobs_status_run_after", "status", "run_after"),
     )
-
-
-class PeriodicLease(Base):
-    """Who runs a periodic task right now, and when it last started, across every process."""
-
-    __tablename__ = "periodic_leases"
-
-    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    holder: Mapped[str | None] = mapped_column(sa.String(200), default=None)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    last_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,130 +163,6 @@ class JobQueue(Protocol):
     async def ping(self) -> None:
         """Raise unless the transport answers."""
         ...
-
-
-# --- who holds a lease ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessIdentity:
-    """This process as lease holders name it: host, pid, and a token that outlives pid reuse.
-
-    The token is "<pid namespace>.<boot id>.<start time in clock ticks>" on Linux: a pid seen
-    again with another start time is another process, and another boot means all are gone.
-    Elsewhere it is random, and only a missing pid proves a holder dead.
-    """
-
-    host: str
-    pid: int
-    token: str
-
-    @property
-    def holder(self) -> str:
-        """The process part of every `locked_by` this process writes."""
-        return f"{self.host}:{self.pid}:{self.token}"
-
-
-def process_identity() -> ProcessIdentity:
-    """This process's identity (computed once per pid, so a forked child gets its own)."""
-    return _identity_of(os.getpid())
-
-
-@functools.cache
-def _identity_of(pid: int) -> ProcessIdentity:
-    host = socket.gethostname().replace(":", "_")[:64] or "localhost"
-    start = _start_ticks(pid)
-    namespace, boot = _pid_namespace(), _boot_id()
-    if start is None or namespace is None or boot is None:
-        return ProcessIdentity(host, pid, "r" + secrets.token_hex(6))
-    return ProcessIdentity(host, pid, f"{namespace}.{boot}.{start}")
-
-
-def new_holder() -> str:
-    """A `locked_by` value for one claim: this process plus a nonce unique to the claim."""
-    return f"{process_identity().holder}:{secrets.token_hex(4)}"
-
-
-def _start_ticks(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
-def _pid_namespace() -> str | None:
-    try:
-        return str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        return None
-
-
-def _boot_id() -> str | None:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8] or None
-    except OSError:
-        return None
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-def holder_is_dead(locked_by: str, me: ProcessIdentity | None = None) -> bool:
-    """True only when the holder is surely gone: a process of this host that no longer runs."""
-    me = me or process_identity()
-    parts = locked_by.split(":")
-    if len(parts) < 3 or parts[0] != me.host or not parts[1].isdigit():
-        return False  # another machine's, or not ours to judge: its lease decides
-    pid, token = int(parts[1]), parts[2]
-    if token.startswith("r") or me.token.startswith("r"):
-        return not _pid_exists(pid)
-    their = token.split(".")
-    ours = me.token.split(".")
-    if len(their) != 3 or their[0] != ours[0]:
-        return False  # another pid namespace (a container): its pids are not ours to check
-    if their[1] != ours[1]:
-        return True  # the machine rebooted since it was written
-    return _start_ticks(pid) != their[2]
-
-
-# --- leases kept alive while work runs ----------------------------------------------------------
-
-
-class LeaseLost(Exception):
-    """The lease was taken over by someone else: the work must stop."""
-
-
-async def run_leased(
-    work: Awaitable[T], *, renew: Callable[[], Awaitable[bool]], every: float
-) -> T:
-    """Run work while renewing its lease every so often; cancel it once the lease is lost."""
-    task: asyncio.Task[T] = asyncio.ensure_future(work)
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=every)
-            if done:
-                return task.result()
-            try:
-                still_ours = await renew()
-            except Exception:  # a database hiccup: the lease may well still be ours, retry
-                log.warning("lease_renewal_failed", exc_info=True)
-                continue
-            if not still_ours:
-                raise LeaseLost
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 async def _renew_job(db: Database, job_id: int, holder: str, lease_seconds: float) -> bool:
@@ -660,87 +521,6 @@ async def purge_done(db: Database, *, older_than: float, batch: int = 5000) -> i
         total += deleted
         if deleted < batch:
             return total
-
-
-# --- periodic tasks: once per interval per deployment -------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodicTurn:
-    """The answer to "may I run this periodic task now?": a holder if yes; when to ask again."""
-
-    holder: str | None
-    next_due: dt.datetime
-
-
-async def acquire_periodic(
-    db: Database, *, name: str, every_seconds: float, lease_seconds: float
-) -> PeriodicTurn:
-    """Take the task's lease if it is due and nobody runs it; one winner among all processes."""
-    holder = new_holder()
-    for _ in range(2):
-        now = utcnow()
-        async with db.session() as session:
-            result = await session.execute(
-                sa.update(PeriodicLease)
-                .where(
-                    PeriodicLease.name == name,
-                    sa.or_(PeriodicLease.locked_until.is_(None), PeriodicLease.locked_until < now),
-                    sa.or_(
-                        PeriodicLease.last_run_at.is_(None),
-                        PeriodicLease.last_run_at <= now - dt.timedelta(seconds=every_seconds),
-                    ),
-                )
-                .values(
-                    holder=holder,
-                    locked_until=now + dt.timedelta(seconds=lease_seconds),
-                    last_run_at=now,
-                )
-            )
-            if getattr(result, "rowcount", 0):
-                await session.commit()
-                return PeriodicTurn(holder, now + dt.timedelta(seconds=every_seconds))
-            row = await session.get(PeriodicLease, name)
-            if row is None:  # the task's first run anywhere: make its row, then race for it
-                await insert_ignore(session, PeriodicLease, {"name": name})
-                await session.commit()
-                continue
-            next_due = _next_due(row, every_seconds, now)
-            await session.rollback()
-        return PeriodicTurn(None, next_due)
-    return PeriodicTurn(None, utcnow())
-
-
-def _next_due(row: PeriodicLease, every_seconds: float, now: dt.datetime) -> dt.datetime:
-    due = now
-    if row.last_run_at is not None:
-        due = max(due, row.last_run_at + dt.timedelta(seconds=every_seconds))
-    if row.locked_until is not None:
-        due = max(due, row.locked_until)
-    return due
-
-
-async def renew_periodic(db: Database, *, name: str, holder: str, lease_seconds: float) -> bool:
-    """Extend a periodic task's lease; False when it is no longer this holder's."""
-    async with db.session() as session:
-        result = await session.execute(
-            sa.update(PeriodicLease)
-            .where(PeriodicLease.name == name, PeriodicLease.holder == holder)
-            .values(locked_until=utcnow() + dt.timedelta(seconds=lease_seconds))
-        )
-        await session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def release_periodic(db: Database, *, name: str, holder: str) -> None:
-    """Give a periodic task's lease back once its run ends (its interval still counts)."""
-    async with db.session() as session:
-        await session.execute(
-            sa.update(PeriodicLease)
-            .where(PeriodicLease.name == name, PeriodicLease.holder == holder)
-            .values(holder=None, locked_until=None)
-        )
-        await session.commit()
 
 
 # --- the admin's view ---------------------------------------------------------------------------

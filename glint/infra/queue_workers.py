@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.infra import queue
+from glint.infra import leases, periodic, queue
 from glint.infra.db import utcnow
 from glint.infra.ids import IdGenerator
 from glint.infra.logging import get_logger
@@ -169,7 +169,7 @@ class PeriodicRunner:
         db = self._runtime.db
         lease = self._runtime.settings.job_lease_seconds
         try:
-            turn = await queue.acquire_periodic(
+            turn = await periodic.acquire_periodic(
                 db, name=task.name, every_seconds=task.every_seconds, lease_seconds=lease
             )
         except Exception:  # the database is away: ask again soon
@@ -182,19 +182,19 @@ class PeriodicRunner:
         holder = turn.holder
 
         async def renew() -> bool:
-            return await queue.renew_periodic(
+            return await periodic.renew_periodic(
                 db, name=task.name, holder=holder, lease_seconds=lease
             )
 
         try:
-            await queue.run_leased(task.handler(self._runtime), renew=renew, every=lease / 3)
-        except queue.LeaseLost:
+            await leases.run_leased(task.handler(self._runtime), renew=renew, every=lease / 3)
+        except leases.LeaseLost:
             log.warning("periodic_lease_lost", task=task.name)
         except Exception:
             log.exception("periodic_task_failed", task=task.name)
         finally:
             with contextlib.suppress(Exception):  # unreleased, the lease simply runs out
-                await queue.release_periodic(db, name=task.name, holder=holder)
+                await periodic.release_periodic(db, name=task.name, holder=holder)
         return True
 
     async def run_forever(self, stop: asyncio.Event) -> None:
@@ -222,7 +222,6 @@ class PeriodicRunner:
                 await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 0.0), 60.0))
 
 
-@queue.registry.periodic("jobs.sweep", every_seconds=5.0)
 async def sweep_jobs(runtime: Runtime) -> None:
     """Re-queue jobs of dead workers and make sure every due job is being delivered."""
     due = await queue.sweep(runtime.db)
@@ -230,7 +229,6 @@ async def sweep_jobs(runtime: Runtime) -> None:
         await runtime.jobs.dispatch(due)
 
 
-@queue.registry.periodic("jobs.purge_done", every_seconds=3600.0)
 async def purge_done_jobs(runtime: Runtime) -> None:
     """Delete finished jobs past their retention: the table keeps only what may matter."""
     deleted = await queue.purge_done(

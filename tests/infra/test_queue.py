@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from glint.infra import queue
+from glint.infra import leases, queue
 from glint.infra.db import utcnow
 from glint.infra.queue import Job, JobContext, registry
 from glint.infra.runtime import Runtime
@@ -192,10 +192,10 @@ async def test_a_claim_records_its_holder(paused: Runtime) -> None:
     await _enqueue(paused, "test.ok", {})
     second = await queue.claim(paused.db, lease_seconds=30)
     assert first is not None and second is not None
-    me = queue.process_identity()
+    me = leases.process_identity()
     for job in (first, second):
         assert job.locked_by is not None and job.locked_by.startswith(f"{me.holder}:")
-        assert not queue.holder_is_dead(job.locked_by)
+        assert not leases.holder_is_dead(job.locked_by)
     assert first.locked_by != second.locked_by  # each claim is told apart, even in one process
 
 

@@ -22,10 +22,11 @@ import pytest
 import sqlalchemy as sa
 
 from glint.config import Settings
-from glint.infra import queue
+from glint.infra import leases, queue
 from glint.infra import runtime as runtime_mod
 from glint.infra.db import utcnow
-from glint.infra.queue import Job, JobContext, PeriodicLease, PeriodicTask, registry
+from glint.infra.periodic import PeriodicLease
+from glint.infra.queue import Job, JobContext, PeriodicTask, registry
 from glint.infra.queue_workers import PeriodicRunner, TableJobQueue
 from glint.infra.runtime import Runtime
 from tests.factories import images
@@ -135,7 +136,7 @@ async def _abandon(rt: Runtime, job_id: int) -> None:
 def _holder_of_a_process(*, keep_alive: bool) -> tuple[str, subprocess.Popen[str]]:
     """The `locked_by` a fresh Python process would write; alive until its stdin closes."""
     code = (
-        "import sys\nfrom glint.infra.queue import new_holder\n"
+        "import sys\nfrom glint.infra.leases import new_holder\n"
         "print(new_holder(), flush=True)\n" + ("sys.stdin.read()\n" if keep_alive else "")
     )
     process = subprocess.Popen(
@@ -315,14 +316,14 @@ async def test_a_post_whose_processing_keeps_killing_workers_fails_with_the_reas
 async def test_requeue_on_start_takes_dead_holders_and_skips_live_ones(
     paused: Runtime,  # noqa: F811
 ) -> None:
-    me = queue.process_identity()
+    me = leases.process_identity()
     dead_holder, _ = _holder_of_a_process(keep_alive=False)
     live_holder, live = _holder_of_a_process(keep_alive=True)
     try:
         holders = {
             "dead": dead_holder,
             "live": live_holder,
-            "mine": queue.new_holder(),
+            "mine": leases.new_holder(),
             "elsewhere": "other-host.example:4242:1.2.3:abcd",
         }
         if not me.token.startswith("r"):  # Linux: a reused pid is told apart by its start time
