@@ -19,7 +19,6 @@ from glint.infra.runtime import Runtime
 from glint.posts import events as posts_events
 from glint.posts.models import Post, published_only
 from glint.social import events as social_events
-from glint.social import service as social_service
 
 log = get_logger(__name__)
 
@@ -48,28 +47,40 @@ async def merge_followed(ctx: JobContext, event: social_events.FollowCreated) ->
     await timeline.merge_author(ctx.runtime, user_id=event.follower_id, author_id=event.followee_id)
 
 
+async def _belongs(ctx: JobContext, *, user_id: int, author_id: int) -> bool:
+    """Whether the author's posts belong in the user's home feed now (the graph may have moved
+    on since the event: a drop retried after a re-follow must not remove posts for good)."""
+    async with ctx.runtime.db.session() as session:
+        shown = await timeline.visible_home_authors(
+            session, viewer_id=user_id, author_ids=[author_id]
+        )
+    return author_id in shown
+
+
+async def _drop_unless_back(ctx: JobContext, *, user_id: int, author_id: int) -> None:
+    if not await _belongs(ctx, user_id=user_id, author_id=author_id):
+        await timeline.drop_author(ctx.runtime, user_id=user_id, author_id=author_id)
+
+
 async def drop_unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> None:
     """A follow ended: the account's posts leave the (former) follower's timeline."""
-    await timeline.drop_author(ctx.runtime, user_id=event.follower_id, author_id=event.followee_id)
+    await _drop_unless_back(ctx, user_id=event.follower_id, author_id=event.followee_id)
 
 
 async def drop_blocked(ctx: JobContext, event: social_events.BlockCreated) -> None:
     """A block: neither sees the other's posts."""
-    await timeline.drop_authors_both_ways(ctx.runtime, a=event.blocker_id, b=event.blocked_id)
+    await _drop_unless_back(ctx, user_id=event.blocker_id, author_id=event.blocked_id)
+    await _drop_unless_back(ctx, user_id=event.blocked_id, author_id=event.blocker_id)
 
 
 async def drop_muted(ctx: JobContext, event: social_events.MuteCreated) -> None:
     """A mute: the muted account's posts leave the muter's timeline."""
-    await timeline.drop_author(ctx.runtime, user_id=event.muter_id, author_id=event.muted_id)
+    await _drop_unless_back(ctx, user_id=event.muter_id, author_id=event.muted_id)
 
 
 async def merge_unmuted(ctx: JobContext, event: social_events.MuteRemoved) -> None:
-    """An unmute: a followed account's posts come back."""
-    async with ctx.runtime.db.session() as session:
-        following = await social_service.is_following(
-            session, follower_id=event.muter_id, followee_id=event.muted_id
-        )
-    if following:
+    """An unmute: a followed account's posts come back (if still followed and unmuted)."""
+    if await _belongs(ctx, user_id=event.muter_id, author_id=event.muted_id):
         await timeline.merge_author(ctx.runtime, user_id=event.muter_id, author_id=event.muted_id)
 
 

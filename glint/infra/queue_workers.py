@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 ACTOR_NAME = "glint_run_job"
+WEEK_MS = 7 * 24 * 3600 * 1000
 # A redelivered message for a job still leased comes back just after the lease ends.
 LEASE_MARGIN_SECONDS = 0.5
 # A claim that failed (database unreachable) is tried again this much later.
@@ -355,6 +356,8 @@ def build_broker(settings: Settings) -> tuple[Any, dramatiq.Actor[Any, Any]]:
         queue_name=settings.job_queue_name,
         broker=broker,
         max_retries=0,
+        # Dramatiq's 10-minute default would cut long jobs short: the heartbeat lease decides.
+        time_limit=WEEK_MS,
     )(run_job)
     return broker, actor
 

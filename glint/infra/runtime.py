@@ -75,8 +75,12 @@ class Runtime:
         except Exception:  # the row is committed: a worker runs it after the grace period
             log.exception("prompt_job_not_claimed", job_id=job_id)
             return
-        if job is not None:  # None: a worker already has it
+        if job is None:  # a worker already has it
+            return
+        try:
             await queue.run_claimed(self, job)
+        except Exception:  # the change is committed: never fail its response; the lease lapses
+            log.exception("prompt_job_not_recorded", job_id=job_id)
 
     async def dependency_status(self) -> dict[str, str]:
         """Each configured dependency and whether it answers ('ok' or the error)."""

@@ -99,7 +99,12 @@ async def post_liked(ctx: JobContext, event: posts_events.PostLiked) -> None:
 
 
 async def post_unliked(ctx: JobContext, event: posts_events.PostUnliked) -> None:
-    """A like taken back leaves the notification it made."""
+    """A like taken back leaves the notification it made (unless it was given again since)."""
+    liked = sa.select(PostLike.post_id).where(
+        PostLike.post_id == event.post_id, PostLike.user_id == event.user_id
+    )
+    if await _still_there(ctx, liked):
+        return
     await _retract(
         ctx,
         kinds=["like"],
@@ -127,7 +132,12 @@ async def comment_liked(ctx: JobContext, event: posts_events.CommentLiked) -> No
 
 
 async def comment_unliked(ctx: JobContext, event: posts_events.CommentUnliked) -> None:
-    """A comment like taken back leaves the notification it made."""
+    """A comment like taken back leaves the notification it made (unless given again since)."""
+    liked = sa.select(CommentLike.comment_id).where(
+        CommentLike.comment_id == event.comment_id, CommentLike.user_id == event.user_id
+    )
+    if await _still_there(ctx, liked):
+        return
     await _retract(
         ctx,
         kinds=["comment_like"],
@@ -172,7 +182,14 @@ async def follow_requested(ctx: JobContext, event: social_events.FollowRequested
 
 async def unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> None:
     """Someone who unfollows (or withdraws a request) leaves the notification it made."""
-    if event.by_follower:
+    pending = sa.select(FollowRequest.requester_id).where(
+        FollowRequest.requester_id == event.follower_id,
+        FollowRequest.target_id == event.followee_id,
+    )
+    follows = sa.select(Follow.follower_id).where(
+        Follow.follower_id == event.follower_id, Follow.followee_id == event.followee_id
+    )
+    if event.by_follower and not await _still_there(ctx, pending, follows):
         await _retract(
             ctx,
             kinds=["follow", "follow_request"],

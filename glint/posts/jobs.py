@@ -18,10 +18,18 @@ from glint.infra.queue import JobContext
 from glint.infra.storage import ObjectNotFound
 from glint.media import imaging
 from glint.media import service as media_service
-from glint.media.lifecycle import MediaStatus
+from glint.media.lifecycle import IllegalTransition, MediaStatus
 from glint.posts import cache as posts_cache
 from glint.posts import events
-from glint.posts.models import Comment, CommentLike, Post, PostLike, PostMedia, move_post
+from glint.posts.models import (
+    Comment,
+    CommentLike,
+    Post,
+    PostLike,
+    PostMedia,
+    move_post,
+    published_only,
+)
 
 if TYPE_CHECKING:
     from glint.infra.runtime import Runtime
@@ -41,7 +49,13 @@ class ShowsInPost(Protocol):
 async def _mark_failed(runtime: Runtime, *, post_id: int, author_id: int, reason: str) -> None:
     """Processing -> failed, once; a post that got published meanwhile is left alone."""
     async with runtime.db.session() as session:
-        if await move_post(session, post_id=post_id, to=MediaStatus.FAILED, failure_reason=reason):
+        try:
+            failed = await move_post(
+                session, post_id=post_id, to=MediaStatus.FAILED, failure_reason=reason
+            )
+        except IllegalTransition:
+            return  # published meanwhile (a last try that finished): it stays published
+        if failed:
             await bus.emit(
                 session, ids=runtime.ids, event=events.PostFailed(post_id, author_id, reason)
             )
@@ -155,7 +169,7 @@ async def reconcile_post_counts(runtime: Runtime) -> int:
     """Recount post, like and comment counters from their rows; the number of rows fixed."""
     published = (
         sa.select(sa.func.count())
-        .where(Post.author_id == User.id, Post.status == MediaStatus.PUBLISHED)
+        .where(Post.author_id == User.id, published_only())
         .scalar_subquery()
     )
     likes = sa.select(sa.func.count()).where(PostLike.post_id == Post.id).scalar_subquery()

@@ -63,6 +63,7 @@ async def _forget_test_jobs(rt: Runtime) -> None:
 async def test_a_rolled_back_change_leaves_no_consequence(clean_runtime: Runtime) -> None:
     async with clean_runtime.db.session() as session:
         await bus.emit(session, ids=clean_runtime.ids, event=Pinged(target=1, note="x"))
+        await session.flush()  # the rows are written in the transaction, then rolled back
         await session.rollback()
     assert await _jobs(clean_runtime, Pinged.name) == []
 
@@ -75,6 +76,7 @@ async def test_an_event_writes_one_job_per_subscriber_in_the_same_transaction(
         event_id = await bus.emit(
             session, ids=clean_runtime.ids, event=Pinged(target=7, note="hello")
         )
+        await session.flush()
         # Nothing is visible to anyone else before the change commits.
         async with clean_runtime.db.session() as other:
             assert await other.scalar(sa.select(sa.func.count()).select_from(Job)) == 0

@@ -54,3 +54,30 @@ async def test_an_unlike_that_overtakes_its_like_leaves_no_notification(
     await _run(paused, "like.created:notifications")  # … and the like's (a late retry) after
     async with paused.db.session() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+async def test_a_late_unlike_does_not_withdraw_a_like_given_again(
+    client: httpx.AsyncClient, paused: Runtime
+) -> None:
+    author, fan = await register(client), await register(client)
+    await paused.jobs.start()
+    post_id = int((await published_post(client, author))["id"])
+    await paused.jobs.stop()
+    async with paused.db.session() as session:
+        viewer = await session.get(User, int(fan.id))
+        assert viewer is not None
+        for change in (engagement.like_post, engagement.unlike_post, engagement.like_post):
+            await change(session, ids=paused.ids, viewer=viewer, post_id=post_id)
+            await session.commit()  # no delivery: the jobs wait for the test
+        likes = list(
+            await session.scalars(
+                sa.select(Job.id).where(Job.name == "like.created:notifications").order_by(Job.id)
+            )
+        )
+    for job_id in likes:  # both likes are announced first …
+        job = await queue.claim(paused.db, lease_seconds=30, job_id=job_id, early=True)
+        assert job is not None
+        assert await queue.run_claimed(paused, job) == "done"
+    await _run(paused, "like.removed:notifications")  # … then the unlike between them runs late
+    async with paused.db.session() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 1
