@@ -187,6 +187,55 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10, ge=1, le=200, description="PostgreSQL connections per process."
     )
+    # Real time (GET /api/v1/stream).
+    stream_window_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        le=7 * 86400,
+        description="How long each user's stream events are kept, so a device reconnecting "
+        "with `since` gets what it missed; one away longer gets `resync` and refetches.",
+    )
+    stream_window_events: int = Field(
+        default=1000,
+        ge=10,
+        le=100_000,
+        description="Stream events kept per user within the window (the oldest go first).",
+    )
+    stream_ping_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=600,
+        description="The server sends a ping frame this often; a client that sends nothing "
+        "(no pong) between two pings is disconnected.",
+    )
+    stream_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="A frame the client does not take within this time disconnects it "
+        "(close code 4008): a slow consumer never holds memory or a server task.",
+    )
+    stream_queue_size: int = Field(
+        default=256,
+        ge=8,
+        le=10_000,
+        description="Ephemeral signals (typing) waiting per connection; one more disconnects "
+        "the client as too slow (stored events never queue: they are re-read from the log).",
+    )
+    stream_recheck_seconds: float = Field(
+        default=300.0,
+        ge=5,
+        le=86400,
+        description="How often each stream connection checks that its session is still valid "
+        "(sign-out closes sockets at once; this catches a close broadcast that was lost).",
+    )
+    stream_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Without Redis: how often a process looks for stream events stored by "
+        "another process (several `glint serve` workers on one database).",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from glint.config import Settings
 from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
+from glint.infra import eventlog as eventlog_mod
 from glint.infra import events, queue, queue_workers, redis_client
+from glint.infra import hub as hub_mod
 from glint.infra import ids as ids_mod
+from glint.infra import pubsub as pubsub_mod
 from glint.infra import ratelimit as ratelimit_mod
 from glint.infra import timelines as timelines_mod
 from glint.infra.breaker import CircuitBreaker
@@ -31,7 +34,7 @@ log = get_logger(__name__)
 
 @dataclass
 class Runtime:
-    """What the app and the workers share: database, cache, rate limits, IDs, metrics."""
+    """What the app and the workers share: database, cache, rate limits, IDs, real time, metrics."""
 
     settings: Settings
     db: db_mod.Database
@@ -43,6 +46,9 @@ class Runtime:
     jobs: queue.JobQueue
     timelines: timelines_mod.TimelineStore
     generations: timelines_mod.Generations
+    pubsub: pubsub_mod.PubSub
+    eventlog: eventlog_mod.EventLog
+    hub: hub_mod.Hub
     metrics: Metrics = field(default_factory=Metrics)
     redis: aioredis.Redis | None = None
 
@@ -111,6 +117,8 @@ class Runtime:
 
     async def close(self) -> None:
         """Release every connection."""
+        await self.hub.close()  # sockets are told to close before pub/sub goes away
+        await self.pubsub.close()
         await self.jobs.stop()
         self.cpu.close()
         await self.cache.close()
@@ -125,6 +133,7 @@ async def start(settings: Settings) -> Runtime:
     engine = db_mod.create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
     database = db_mod.Database(engine)
     redis: aioredis.Redis | None = None
+    breaker: CircuitBreaker | None = None
     cache: cache_mod.Cache
     allocator: ids_mod.ShardAllocator
     timelines: timelines_mod.TimelineStore
@@ -165,6 +174,7 @@ async def start(settings: Settings) -> Runtime:
         jobs = queue_workers.RabbitJobQueue(ids=ids, settings=settings)
     else:
         jobs = queue_workers.TableJobQueue(ids=ids, concurrency=settings.job_concurrency)
+    pubsub, eventlog, hub = _real_time(settings, database, ids, redis, breaker)
     runtime = Runtime(
         settings=settings,
         db=database,
@@ -176,7 +186,40 @@ async def start(settings: Settings) -> Runtime:
         jobs=jobs,
         timelines=timelines,
         generations=timelines_mod.Generations(database),
+        pubsub=pubsub,
+        eventlog=eventlog,
+        hub=hub,
         redis=redis,
     )
     jobs.bind(runtime)
     return runtime
+
+
+def _real_time(
+    settings: Settings,
+    database: db_mod.Database,
+    ids: ids_mod.IdGenerator,
+    redis: aioredis.Redis | None,
+    breaker: CircuitBreaker | None,
+) -> tuple[pubsub_mod.PubSub, eventlog_mod.EventLog, hub_mod.Hub]:
+    """Pub/sub, the stream event log and the connection hub: Redis when configured."""
+    window, cap = settings.stream_window_seconds, settings.stream_window_events
+    pubsub: pubsub_mod.PubSub
+    eventlog: eventlog_mod.EventLog
+    poll: float | None = None
+    if redis is not None:
+        pubsub = pubsub_mod.RedisPubSub(
+            redis, url=settings.redis_url, prefix=settings.redis_prefix, breaker=breaker
+        )
+        eventlog = eventlog_mod.RedisEventLog(
+            redis, prefix=settings.redis_prefix, window=window, cap=cap, breaker=breaker
+        )
+    else:
+        pubsub = pubsub_mod.MemoryPubSub()
+        eventlog = eventlog_mod.SqlEventLog(database, ids=ids, window=window, cap=cap)
+        # In-process pub/sub does not reach sibling processes: look at the log as well.
+        poll = settings.stream_poll_seconds
+    hub = hub_mod.Hub(
+        pubsub, eventlog=eventlog, queue_size=settings.stream_queue_size, poll_seconds=poll
+    )
+    return pubsub, eventlog, hub
