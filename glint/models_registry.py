@@ -11,9 +11,11 @@ def metadata() -> sa.MetaData:
     """The metadata of every table, all models imported."""
     from glint.accounts import models as _accounts  # noqa: F401
     from glint.feeds import models as _feeds  # noqa: F401
+    from glint.infra import eventlog as _eventlog  # noqa: F401
     from glint.infra import periodic as _periodic  # noqa: F401
     from glint.infra import queue as _queue  # noqa: F401
     from glint.infra import timelines as _timelines  # noqa: F401
+    from glint.messaging import models as _messaging  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401
     from glint.posts import models as _posts  # noqa: F401
     from glint.social import models as _social  # noqa: F401

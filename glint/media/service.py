@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 
 from glint.errors import GlintError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from glint.infra.cpu import CpuPool
 from glint.infra.storage import ObjectStore
 from glint.media import imaging
 
@@ -18,6 +19,8 @@ EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 # originals under `originals/...`, which it never serves.
 KIND_POST = "p"
 KIND_AVATAR = "a"
+KIND_MESSAGE = "m"
+KINDS = (KIND_POST, KIND_AVATAR, KIND_MESSAGE)
 
 
 def rejection_error(exc: imaging.ImageRejected) -> GlintError:
@@ -57,7 +60,7 @@ def rendition_key(base_key: str, size: str, fmt: str) -> str:
 def base_key_of(key: str) -> tuple[str, str] | None:
     """(kind, base key) of a rendition's key; None for originals and anything unknown."""
     parts = key.split("/")
-    if len(parts) != 4 or parts[0] not in (KIND_POST, KIND_AVATAR):
+    if len(parts) != 4 or parts[0] not in KINDS:
         return None
     return parts[0], "/".join(parts[:3])
 
@@ -74,6 +77,17 @@ async def store_renditions(
             for item in renditions
         )
     )
+
+
+async def render_original(
+    storage: ObjectStore, cpu: CpuPool, *, original_key: str, base_key: str, filter_name: str
+) -> imaging.Processed:
+    """Process one stored original and store its renditions (ObjectNotFound if it is gone,
+    ImageRejected if it is broken, which no retry mends)."""
+    original = await storage.get(original_key)
+    result = await cpu.run(imaging.process, original.data, filter_name=filter_name)
+    await store_renditions(storage, base_key=base_key, renditions=result.renditions)
+    return result
 
 
 async def delete_objects(

@@ -118,7 +118,13 @@ async def _render(
     """Process and store one photo; False when the post failed for good on it."""
     runtime = ctx.runtime
     try:
-        original = await runtime.storage.get(row.original_key)
+        result = await media_service.render_original(
+            runtime.storage,
+            runtime.cpu,
+            original_key=row.original_key,
+            base_key=row.base_key,
+            filter_name=filter_name,
+        )
     except ObjectNotFound:
         await _mark_failed(
             runtime,
@@ -127,17 +133,12 @@ async def _render(
             reason="The uploaded original is missing.",
         )
         return False
-    try:
-        result = await runtime.cpu.run(imaging.process, original.data, filter_name=filter_name)
     except imaging.ImageRejected as exc:
         # A broken file will not mend on retry.
         await _mark_failed(
             runtime, post_id=event.post_id, author_id=event.author_id, reason=exc.message
         )
         return False
-    await media_service.store_renditions(
-        runtime.storage, base_key=row.base_key, renditions=result.renditions
-    )
     async with runtime.db.session() as session:
         await session.execute(
             sa.update(PostMedia)

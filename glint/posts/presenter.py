@@ -54,16 +54,38 @@ def _size_urls(urls: MediaUrls, base_key: str, fmt: str) -> SizeUrls:
 
 def media_out(row: PostMedia, urls: MediaUrls) -> MediaOut | None:
     """A processed photo's shape; None while it has no renditions yet."""
-    if row.processed_at is None or not row.width or not row.height or row.blurhash is None:
+    if row.processed_at is None:
         return None
-    return MediaOut(
+    return photo_out(
+        urls,
+        base_key=row.base_key,
         width=row.width,
         height=row.height,
-        aspect_ratio=round(row.width / row.height, 4),
         blurhash=row.blurhash,
         alt_text=row.alt_text,
-        urls=_size_urls(urls, row.base_key, "webp"),
-        jpeg_urls=_size_urls(urls, row.base_key, "jpeg"),
+    )
+
+
+def photo_out(
+    urls: MediaUrls,
+    *,
+    base_key: str,
+    width: int | None,
+    height: int | None,
+    blurhash: str | None,
+    alt_text: str | None,
+) -> MediaOut | None:
+    """The Media shape of any processed photo (a post's, a message's), its URLs signed."""
+    if not width or not height or blurhash is None:
+        return None
+    return MediaOut(
+        width=width,
+        height=height,
+        aspect_ratio=round(width / height, 4),
+        blurhash=blurhash,
+        alt_text=alt_text,
+        urls=_size_urls(urls, base_key, "webp"),
+        jpeg_urls=_size_urls(urls, base_key, "jpeg"),
     )
 
 

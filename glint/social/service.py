@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User, active_accounts
@@ -48,6 +49,41 @@ async def is_blocked_either_way(session: AsyncSession, *, a: int, b: int) -> boo
     )
 
 
+def blocks_between(
+    user_id: int, other: sa.ColumnElement[int] | QueryableAttribute[int]
+) -> sa.ColumnElement[bool]:
+    """SQL: the user blocks `other` (a column), or is blocked by them."""
+    return sa.exists().where(
+        sa.or_(
+            sa.and_(Block.blocker_id == user_id, Block.blocked_id == other),
+            sa.and_(Block.blocker_id == other, Block.blocked_id == user_id),
+        )
+    )
+
+
+async def blocked_either_way_among(
+    session: AsyncSession, *, user_id: int, others: Collection[int]
+) -> set[int]:
+    """Those among `others` who block the user or whom the user blocks."""
+    if not others:
+        return set()
+    ids = list(others)
+    blocked = set(
+        await session.scalars(
+            sa.select(Block.blocked_id).where(
+                Block.blocker_id == user_id, Block.blocked_id.in_(ids)
+            )
+        )
+    )
+    return blocked | set(
+        await session.scalars(
+            sa.select(Block.blocker_id).where(
+                Block.blocked_id == user_id, Block.blocker_id.in_(ids)
+            )
+        )
+    )
+
+
 async def can_view(session: AsyncSession, *, viewer: User | None, author: User) -> bool:
     """Whether the viewer may see the author's posts, stories, lists and media."""
     if not author.is_active_account:
@@ -77,19 +113,7 @@ async def viewable_author_ids(
     )
     if viewer is None:
         return {author_id for author_id, private in authors if not private}
-    blocked = set(
-        await session.scalars(
-            sa.select(Block.blocked_id).where(
-                Block.blocker_id == viewer.id, Block.blocked_id.in_(ids)
-            )
-        )
-    ) | set(
-        await session.scalars(
-            sa.select(Block.blocker_id).where(
-                Block.blocked_id == viewer.id, Block.blocker_id.in_(ids)
-            )
-        )
-    )
+    blocked = await blocked_either_way_among(session, user_id=viewer.id, others=ids)
     followed = set(
         await session.scalars(
             sa.select(Follow.followee_id).where(

@@ -1,0 +1,1 @@
+"""Direct messages: conversations, messages, receipts, reactions, message requests."""
