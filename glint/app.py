@@ -9,7 +9,19 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.formparsers import MultiPartParser
 
 from glint import wiring
-from glint.api import accounts, admin, engagement, feeds, media, notifications, ops, posts, social
+from glint.api import (
+    accounts,
+    admin,
+    engagement,
+    feeds,
+    media,
+    messaging,
+    notifications,
+    ops,
+    posts,
+    social,
+    stream,
+)
 from glint.config import Settings
 from glint.http import errors as http_errors
 from glint.http.deps import rate_limit
@@ -75,10 +87,14 @@ def create_app(
         social.router,
         feeds.router,
         notifications.router,
+        messaging.router,
         admin.router,
     ):
         api.include_router(domain_router)
     app.include_router(api)
+    # The WebSocket sits outside `api`: its per-request rate limit dependency wants an HTTP
+    # request; the gateway counts one `default` hit per connection itself.
+    app.include_router(stream.router, prefix=API_PREFIX)
     app.include_router(media.router)
     # Operations endpoints answer at the root (for load balancers) and under the API prefix.
     app.include_router(ops.router)

@@ -54,6 +54,7 @@ def serve(
         proxy_headers=False,  # X-Forwarded-For is judged by GLINT_TRUSTED_PROXIES instead
         log_config=None,
         access_log=False,
+        ws_max_size=65536,  # client frames are pings and pongs; nothing large is ever sent up
     )
 
 

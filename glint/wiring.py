@@ -16,12 +16,16 @@ from glint.accounts import events as accounts_events
 from glint.accounts import jobs as accounts_jobs
 from glint.feeds import jobs as feeds_jobs
 from glint.infra import queue_workers
-from glint.infra.events import EventBus, bus
+from glint.infra.events import E, EventBus, Subscriber, bus
 from glint.infra.queue import JobRegistry, registry
 from glint.infra.runtime import Runtime
+from glint.messaging import events as messaging_events
+from glint.messaging import jobs as messaging_jobs
+from glint.notifications import events as notifications_events
 from glint.notifications import jobs as notifications_jobs
 from glint.posts import events as posts_events
 from glint.posts import jobs as posts_jobs
+from glint.realtime import jobs as realtime_jobs
 from glint.social import events as social_events
 from glint.social import jobs as social_jobs
 
@@ -141,6 +145,41 @@ def _subscribe_accounts(events: EventBus) -> None:
     )
 
 
+def _subscribe_messaging(events: EventBus) -> None:
+    """Photo messages are processed; unsent photos leave storage."""
+    events.subscribe(
+        messaging_events.MessagePhotoReceived,
+        messaging_jobs.process_photo,
+        name="messaging.process_photo",
+        max_attempts=5,
+        on_dead=messaging_jobs.photo_not_processed,
+    )
+    events.subscribe(
+        messaging_events.MessageUnsent,
+        messaging_jobs.remove_message_objects,
+        name="media.delete_objects",
+        max_attempts=8,
+    )
+
+
+def _subscribe_stream(events: EventBus) -> None:
+    """What people see live: each event reaches the devices of those it concerns at once."""
+
+    def stream(event_type: type[E], handler: Subscriber[E]) -> None:
+        events.subscribe(event_type, handler, name="realtime.stream", max_attempts=4, prompt=True)
+
+    stream(messaging_events.MessageSent, realtime_jobs.message_sent)
+    stream(messaging_events.MessageFailed, realtime_jobs.message_failed)
+    stream(messaging_events.MessageUnsent, realtime_jobs.message_unsent)
+    stream(messaging_events.MessageReacted, realtime_jobs.message_reacted)
+    stream(messaging_events.ConversationRead, realtime_jobs.conversation_read)
+    stream(messaging_events.MembersChanged, realtime_jobs.members_changed)
+    stream(notifications_events.NotificationRecorded, realtime_jobs.notification_recorded)
+    stream(posts_events.PostPublished, realtime_jobs.post_published)
+    stream(posts_events.PostFailed, realtime_jobs.post_failed)
+    stream(accounts_events.SessionsRevoked, realtime_jobs.sessions_revoked)
+
+
 def _schedule(jobs: JobRegistry) -> None:
     """Periodic work: each runs once per interval per deployment, and is safe to run twice."""
     # The queue's own upkeep: hand out jobs whose delivery or worker was lost, forget old ones.
@@ -150,8 +189,14 @@ def _schedule(jobs: JobRegistry) -> None:
         feeds_jobs.refresh_explore_when_stale
     )
     jobs.periodic("feeds.trim_timelines", every_seconds=HOUR)(feeds_jobs.trim_timelines)
+    jobs.periodic("realtime.trim_log", every_seconds=300.0)(_trim_stream_log)
     jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
+
+
+async def _trim_stream_log(runtime: Runtime) -> None:
+    # Embedded keeps stream windows in a table; Redis streams expire by themselves.
+    await runtime.eventlog.trim()
 
 
 async def _reconcile_post_counts(runtime: Runtime) -> None:
@@ -170,5 +215,7 @@ def install() -> None:
     _subscribe_engagement(bus)
     _subscribe_graph(bus)
     _subscribe_accounts(bus)
+    _subscribe_messaging(bus)
+    _subscribe_stream(bus)
     _schedule(registry)
     bus.wired = True

@@ -14,3 +14,12 @@ class AvatarReplaced(Event):
     name = "avatar.replaced"
     user_id: int
     old_prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked(Event):
+    """Sign-in sessions ended (logout, revocation, a password change): their sockets close."""
+
+    name = "sessions.revoked"
+    user_id: int
+    session_ids: list[int]

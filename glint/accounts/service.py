@@ -273,29 +273,41 @@ async def list_sessions(session: AsyncSession, *, user: User) -> list[AuthSessio
     return list(rows)
 
 
-async def revoke_session(session: AsyncSession, *, user: User, session_id: int) -> None:
-    """End one of the user's sessions; another user's session is NotFound."""
+async def revoke_session(
+    session: AsyncSession, *, ids: IdGenerator, user: User, session_id: int
+) -> None:
+    """End one of the user's sessions (its sockets close); another user's is NotFound."""
     result = await session.execute(
         sa.delete(AuthSession).where(AuthSession.id == session_id, AuthSession.user_id == user.id)
     )
     if getattr(result, "rowcount", 0) == 0:
         raise NotFound("No such session.")
+    await bus.emit(session, ids=ids, event=events.SessionsRevoked(user.id, [session_id]))
 
 
 async def revoke_all_sessions(
-    session: AsyncSession, *, user_id: int, except_session_id: int | None = None
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    user_id: int,
+    except_session_id: int | None = None,
 ) -> None:
-    """End every session of a user (but one, when given)."""
-    query = sa.delete(AuthSession).where(AuthSession.user_id == user_id)
+    """End every session of a user (but one, when given); their sockets close."""
+    query = sa.select(AuthSession.id).where(AuthSession.user_id == user_id)
     if except_session_id is not None:
         query = query.where(AuthSession.id != except_session_id)
-    await session.execute(query)
+    ended = list(await session.scalars(query))
+    if not ended:
+        return
+    await session.execute(sa.delete(AuthSession).where(AuthSession.id.in_(ended)))
+    await bus.emit(session, ids=ids, event=events.SessionsRevoked(user_id, ended))
 
 
 async def change_password(
     session: AsyncSession,
     *,
     settings: Settings,
+    ids: IdGenerator,
     user: User,
     current_session_id: int,
     current_password: str,
@@ -307,7 +319,9 @@ async def change_password(
     user.password_hash = await passwords.hash_password(
         new_password, memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
-    await revoke_all_sessions(session, user_id=user.id, except_session_id=current_session_id)
+    await revoke_all_sessions(
+        session, ids=ids, user_id=user.id, except_session_id=current_session_id
+    )
 
 
 async def update_profile(session: AsyncSession, *, user: User, changes: ProfilePatchIn) -> User:

@@ -135,10 +135,14 @@ async def login(
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(signed: SignedInDep, session: SessionDep, response: Response) -> None:
-    """End this session."""
-    await accounts_service.revoke_session(session, user=signed.user, session_id=signed.session.id)
-    await session.commit()
+async def logout(
+    signed: SignedInDep, runtime: RuntimeDep, session: SessionDep, response: Response
+) -> None:
+    """End this session (its sockets close too)."""
+    await accounts_service.revoke_session(
+        session, ids=runtime.ids, user=signed.user, session_id=signed.session.id
+    )
+    await runtime.commit(session)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -166,12 +170,13 @@ async def change_password(
     await accounts_service.change_password(
         session,
         settings=runtime.settings,
+        ids=runtime.ids,
         user=signed.user,
         current_session_id=signed.session.id,
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    await session.commit()
+    await runtime.commit(session)
 
 
 @router.get("/auth/sessions")
@@ -183,13 +188,17 @@ async def list_sessions(signed: SignedInDep, session: SessionDep) -> Page[Sessio
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_session(session_id: str, signed: SignedInDep, session: SessionDep) -> None:
+async def revoke_session(
+    session_id: str, signed: SignedInDep, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Sign one device out."""
     parsed = parse_path_id(session_id)
     if parsed is None:
         raise NotFound("No such session.")
-    await accounts_service.revoke_session(session, user=signed.user, session_id=parsed)
-    await session.commit()
+    await accounts_service.revoke_session(
+        session, ids=runtime.ids, user=signed.user, session_id=parsed
+    )
+    await runtime.commit(session)
 
 
 @router.patch("/users/me")

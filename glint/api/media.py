@@ -6,11 +6,15 @@ import re
 import time
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from glint.accounts.models import User
 from glint.errors import Forbidden, GlintError, NotFound, Unavailable
 from glint.http.deps import MediaUrlsDep, RuntimeDep, SessionDep, ViewerDep
 from glint.infra.storage import ObjectNotFound, StorageUnavailable
+from glint.media import service as media_service
 from glint.media import signing
+from glint.messaging import messages as messages_service
 from glint.posts import service as posts_service
 
 router = APIRouter(tags=["media"])
@@ -65,9 +69,7 @@ async def media(
         signing.verify_media_signature(key, exp, sig, secret=urls.key)
     except signing.InvalidSignature as exc:
         raise Forbidden(f"Media URL signature {exc.reason}.", code="invalid_signature") from exc
-    access = await posts_service.check_media_access(
-        session, viewer=viewer.user if viewer else None, key=key
-    )
+    access = await _check_access(session, viewer=viewer.user if viewer else None, key=key)
     try:
         meta = await runtime.storage.head(key)
         etag = f'"{meta.etag.strip(chr(34))}"' if meta.etag else None
@@ -97,6 +99,18 @@ async def media(
         raise NotFound() from exc
     except StorageUnavailable as exc:
         raise Unavailable("Media storage is unavailable.", headers={"Retry-After": "10"}) from exc
+
+
+async def _check_access(
+    session: AsyncSession, *, viewer: User | None, key: str
+) -> posts_service.MediaAccess:
+    """Who may fetch a rendition: the conversation's members for a message's photo, otherwise
+    the post's or avatar's visibility."""
+    parsed = media_service.base_key_of(key)
+    if parsed is not None and parsed[0] == media_service.KIND_MESSAGE:
+        await messages_service.check_photo_access(session, viewer=viewer, base_key=parsed[1])
+        return posts_service.MediaAccess(public=False)
+    return await posts_service.check_media_access(session, viewer=viewer, key=key)
 
 
 def _guess_type(key: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from glint.accounts.schemas import UserSummary
 from glint.http.deps import CurrentUser, MediaUrlsDep, PageParamsDep, SessionDep
-from glint.infra.ids import created_at
+from glint.notifications import presenter as notifications_presenter
 from glint.notifications import service as notifications_service
-from glint.notifications.schemas import MarkReadIn, NotificationOut, NotificationPage
+from glint.notifications.schemas import MarkReadIn, NotificationPage
 from glint.paging import cursor_int, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["notifications"])
@@ -28,20 +27,7 @@ async def notifications(
         encode_cursor({"activity": items[-1][0].activity_id}) if len(rows) > page.limit else None
     )
     return NotificationPage(
-        items=[
-            NotificationOut(
-                id=row.id,
-                kind=row.kind,
-                actors=[UserSummary.of(actor, urls=urls) for actor in actors],
-                actor_count=count,
-                post_id=row.post_id,
-                comment_id=row.comment_id,
-                text=row.text,
-                read=row.read,
-                created_at=created_at(row.activity_id),
-            )
-            for row, actors, count in items
-        ],
+        items=[notifications_presenter.notification_out(shown, urls=urls) for shown in items],
         next_cursor=cursor,
         unread_count=unread,
     )

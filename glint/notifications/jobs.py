@@ -44,7 +44,7 @@ async def _record(
             text=text,
             activity_id=event_id(ctx),
         )
-        await session.commit()
+        await ctx.runtime.commit(session)
 
 
 async def _retract(

@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
 from glint.infra.db import insert_ignore, utcnow
+from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
+from glint.notifications import events
 from glint.notifications.models import Notification, NotificationActor
 from glint.social import service as social_service
 
@@ -40,16 +42,17 @@ async def record(
     comment_id: int | None,
     text: str | None,
     activity_id: int | None = None,
-) -> bool:
-    """Store one event, grouped with its kind; False when it is not to be shown."""
+) -> int | None:
+    """Store one event, grouped with its kind and announced (NotificationRecorded); the
+    notification's ID, or None when it is not to be shown or showed this actor already."""
     if actor_id == recipient_id:
-        return False
+        return None
     actor = await session.get(User, actor_id)
     recipient = await session.get(User, recipient_id)
     if actor is None or recipient is None or not actor.is_active_account:
-        return False
+        return None
     if await social_service.is_blocked_either_way(session, a=actor_id, b=recipient_id):
-        return False
+        return None
     key = group_key(kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
     activity = activity_id or ids.next_id()
     await insert_ignore(
@@ -79,19 +82,25 @@ async def record(
         NotificationActor,
         {"notification_id": notification_id, "actor_id": actor_id, "activity_id": activity},
     )
-    if added:
-        await session.execute(
-            sa.update(Notification)
-            .where(Notification.id == notification_id)
-            .values(
-                activity_id=sa.case(
-                    (Notification.activity_id < activity, activity),
-                    else_=Notification.activity_id,
-                ),
-                read=False,
-            )
+    if not added:
+        return None
+    await session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id)
+        .values(
+            activity_id=sa.case(
+                (Notification.activity_id < activity, activity),
+                else_=Notification.activity_id,
+            ),
+            read=False,
         )
-    return added
+    )
+    await bus.emit(
+        session,
+        ids=ids,
+        event=events.NotificationRecorded(notification_id, recipient_id),
+    )
+    return notification_id
 
 
 async def retract(
@@ -128,16 +137,11 @@ async def retract(
     )
 
 
-async def list_for(
-    session: AsyncSession, *, user: User, before_activity: int | None, limit: int
-) -> tuple[list[tuple[Notification, list[User], int]], int]:
-    """(notification, newest actors, actor count) rows, newest activity first; and unread."""
-    query = sa.select(Notification).where(Notification.user_id == user.id)
-    if before_activity is not None:
-        query = query.where(Notification.activity_id < before_activity)
-    rows = list(
-        await session.scalars(query.order_by(Notification.activity_id.desc()).limit(limit + 1))
-    )
+Shown = tuple[Notification, list[User], int]
+
+
+async def _with_actors(session: AsyncSession, rows: list[Notification]) -> list[Shown]:
+    """Each notification with its newest active actors and how many there are."""
     actors: dict[int, list[tuple[int, User]]] = defaultdict(list)
     if rows:
         for notification_id, activity, actor in await session.execute(
@@ -149,16 +153,42 @@ async def list_for(
             )
         ):
             actors[notification_id].append((activity, actor))
+    result = []
+    for row in rows:
+        ordered = [user for _, user in sorted(actors[row.id], key=lambda item: -item[0])]
+        result.append((row, ordered[:MAX_ACTORS_SHOWN], len(ordered)))
+    return result
+
+
+async def list_for(
+    session: AsyncSession, *, user: User, before_activity: int | None, limit: int
+) -> tuple[list[Shown], int]:
+    """(notification, newest actors, actor count) rows, newest activity first; and unread."""
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if before_activity is not None:
+        query = query.where(Notification.activity_id < before_activity)
+    rows = list(
+        await session.scalars(query.order_by(Notification.activity_id.desc()).limit(limit + 1))
+    )
     unread = await session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read.is_(False))
     )
-    result = []
-    for row in rows:
-        ordered = [user for _, user in sorted(actors[row.id], key=lambda item: -item[0])]
-        result.append((row, ordered[:MAX_ACTORS_SHOWN], len(ordered)))
-    return result, int(unread or 0)
+    return await _with_actors(session, rows), int(unread or 0)
+
+
+async def get_one(session: AsyncSession, *, user: User, notification_id: int) -> Shown | None:
+    """One of the user's notifications with its actors; None when it is gone (or not theirs)."""
+    row = await session.scalar(
+        sa.select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user.id
+        )
+    )
+    if row is None:
+        return None
+    (shown,) = await _with_actors(session, [row])
+    return shown if shown[2] else None
 
 
 async def mark_read(session: AsyncSession, *, user: User, up_to_id: int | None) -> None:

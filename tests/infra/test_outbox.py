@@ -310,6 +310,7 @@ async def test_a_rolled_back_change_leaves_no_job_and_no_consequence(
     assert sorted((job.name, job.status) for job in new) == [
         ("like.created:notifications", "done"),
         ("like.created:posts.uncache", "done"),
+        ("notification.recorded:realtime.stream", "done"),  # the notification, told live
     ]
 
 

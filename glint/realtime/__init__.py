@@ -1,0 +1,1 @@
+"""Real time: domain events become stream events for the people they concern."""
