@@ -150,9 +150,9 @@ async def logout(page: PageDep, request: Request) -> Response:
         return redirect("/login")
     await page.verify_form()
     await accounts_service.revoke_session(
-        page.session, user=page.signed.user, session_id=page.signed.session.id
+        page.session, ids=page.runtime.ids, user=page.signed.user, session_id=page.signed.session.id
     )
-    await page.session.commit()
+    await page.runtime.commit(page.session)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -158,6 +158,7 @@ async def change_password(page: MemberPageDep) -> Response:
                 await accounts_service.change_password(
                     page.session,
                     settings=page.runtime.settings,
+                    ids=page.runtime.ids,
                     user=signed.user,
                     current_session_id=signed.session.id,
                     current_password=body.current_password,
@@ -166,7 +167,7 @@ async def change_password(page: MemberPageDep) -> Response:
             except GlintError as exc:
                 errors["current_password"] = "is wrong" if exc.status == 403 else exc.message
             else:
-                await page.session.commit()
+                await page.runtime.commit(page.session)
                 return redirect("/accounts/password?saved=password")
     context: dict[str, Any] = {"section": "password", "errors": errors, "notice": None}
     return await page.render("settings_password.html", context, status=422)
@@ -192,8 +193,10 @@ async def revoke(session_id: str, page: MemberPageDep) -> Response:
     parsed = parse_path_id(session_id)
     if parsed is None:
         raise NotFound("No such session.")
-    await accounts_service.revoke_session(page.session, user=signed.user, session_id=parsed)
-    await page.session.commit()
+    await accounts_service.revoke_session(
+        page.session, ids=page.runtime.ids, user=signed.user, session_id=parsed
+    )
+    await page.runtime.commit(page.session)
     if parsed == signed.session.id:
         return redirect("/login")
     return redirect("/accounts/sessions?saved=session")

@@ -26,9 +26,11 @@ from glint.http.deps import (
     count_action,
     resolve_session,
 )
+from glint.infra.eventlog import EventLogUnavailable
 from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
 from glint.media.urls import MediaUrls
+from glint.messaging import service as messaging_service
 from glint.notifications import service as notifications_service
 from glint.web import csrf
 from glint.web.templating import render_template
@@ -116,6 +118,9 @@ class PageCtx:
     urls: MediaUrls
     session: AsyncSession
     signed: accounts_service.SignedIn | None
+    # Where this page's stream client starts (js/stream.js): taken before the page reads
+    # anything, so every event the page does not show yet is replayed to it.
+    stream_since: str | None = None
 
     @property
     def user(self) -> User | None:
@@ -137,16 +142,19 @@ class PageCtx:
         return csrf.session_token(self.signed, secret=self.runtime.secret_key)
 
     async def base_context(self) -> dict[str, Any]:
-        """What the layout needs: viewer, CSRF token, unread notifications, current path."""
-        unread = 0
+        """What the layout needs: viewer, CSRF token, unread badges, stream start, current path."""
+        unread = unread_messages = 0
         if self.signed is not None:
             _, unread = await notifications_service.list_for(
                 self.session, user=self.signed.user, before_activity=None, limit=0
             )
+            unread_messages, _ = await messaging_service.counts(self.session, user=self.signed.user)
         return {
             "viewer": self.user,
             "csrf_token": self.csrf_token,
             "unread_count": unread,
+            "unread_messages": unread_messages,
+            "stream_since": self.stream_since,
             "path": self.request.url.path,
             "urls": self.urls,
         }
@@ -194,7 +202,26 @@ async def get_page(
 ) -> PageCtx:
     """A page anyone may see; the viewer is whoever the session cookie names."""
     signed = await _resolve(request, runtime, session)
-    return PageCtx(request=request, runtime=runtime, urls=urls, session=session, signed=signed)
+    since = None
+    if signed is not None and request.method == "GET":
+        since = await _stream_start(runtime, signed.user.id)
+    return PageCtx(
+        request=request,
+        runtime=runtime,
+        urls=urls,
+        session=session,
+        signed=signed,
+        stream_since=since,
+    )
+
+
+async def _stream_start(runtime: Runtime, user_id: int) -> str | None:
+    """The viewer's newest stream event ID; None when the event log does not answer."""
+    try:
+        return await runtime.eventlog.latest_id(user_id)
+    except EventLogUnavailable:
+        log.warning("stream_start_unavailable", user_id=user_id)
+        return None
 
 
 async def get_member_page(page: Annotated[PageCtx, Depends(get_page)]) -> PageCtx:
@@ -230,6 +257,8 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
             "viewer": viewer.user if viewer is not None else None,
             "csrf_token": None,
             "unread_count": 0,
+            "unread_messages": 0,
+            "stream_since": None,
             "path": request.url.path,
             "urls": request.app.state.media_urls,
             "status": status,

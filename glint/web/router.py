@@ -9,6 +9,7 @@ from glint.web import (
     pages_activity,
     pages_auth,
     pages_feed,
+    pages_messages,
     pages_posts,
     pages_profile,
     pages_settings,
@@ -25,6 +26,7 @@ for module in (
     pages_settings,
     pages_activity,
     pages_feed,
+    pages_messages,
     pages_posts,
     pages_profile,  # /{username} matches almost anything: after every fixed path
 ):

@@ -8,6 +8,10 @@ import "./follow.js";
 import "./activity.js";
 import "./settings.js";
 import "./upload.js";
+import "./stream.js";
+import "./badges.js";
+import "./direct.js";
+import "./share.js";
 import { hydrate } from "./dom.js";
 
 hydrate(document);
