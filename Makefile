@@ -66,6 +66,10 @@ bench-upload: install ## Benchmark upload acknowledgement latency, 8 uploaders (
 bench-recovery: install ## Kill -9 with 8 uploads in flight, restart, time to published, both modes (bench/results/recovery.json)
 	$(UV) run --frozen python -m bench.recovery
 
+.PHONY: bench-stream
+bench-stream: install ## 1,000 WebSockets on one server: memory per socket, delivery p50/p99, group fan-out (bench/results/stream.*)
+	$(UV) run --frozen python -m bench.stream
+
 .PHONY: bench-seed
 bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench seed; --help for sizes)
 	$(UV) run --frozen glint bench seed
