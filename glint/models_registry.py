@@ -15,9 +15,11 @@ def metadata() -> sa.MetaData:
     from glint.infra import periodic as _periodic  # noqa: F401
     from glint.infra import queue as _queue  # noqa: F401
     from glint.infra import timelines as _timelines  # noqa: F401
+    from glint.infra import trays as _trays  # noqa: F401
     from glint.messaging import models as _messaging  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401
     from glint.posts import models as _posts  # noqa: F401
     from glint.social import models as _social  # noqa: F401
+    from glint.stories import models as _stories  # noqa: F401
 
     return Base.metadata

@@ -23,7 +23,9 @@ from glint.infra import ids as ids_mod
 from glint.infra import pubsub as pubsub_mod
 from glint.infra import ratelimit as ratelimit_mod
 from glint.infra import timelines as timelines_mod
+from glint.infra import trays as trays_mod
 from glint.infra.breaker import CircuitBreaker
+from glint.infra.clock import Clock, SystemClock
 from glint.infra.cpu import CpuPool
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
@@ -45,11 +47,14 @@ class Runtime:
     storage: ObjectStore
     jobs: queue.JobQueue
     timelines: timelines_mod.TimelineStore
+    trays: trays_mod.TrayStore
     generations: timelines_mod.Generations
     pubsub: pubsub_mod.PubSub
     eventlog: eventlog_mod.EventLog
     hub: hub_mod.Hub
     metrics: Metrics = field(default_factory=Metrics)
+    # Time rules (story expiry, …) read this clock; tests swap in one they can move.
+    clock: Clock = field(default_factory=SystemClock)
     redis: aioredis.Redis | None = None
 
     @property
@@ -137,6 +142,7 @@ async def start(settings: Settings) -> Runtime:
     cache: cache_mod.Cache
     allocator: ids_mod.ShardAllocator
     timelines: timelines_mod.TimelineStore
+    trays: trays_mod.TrayStore
     fresh_for = dt.timedelta(days=settings.feed_active_days)
     if settings.redis_url:
         redis = redis_client.connect(settings.redis_url)
@@ -150,6 +156,9 @@ async def start(settings: Settings) -> Runtime:
             breaker=breaker,
             cap=settings.feed_timeline_cap,
         )
+        trays = trays_mod.RedisTrayStore(
+            redis, prefix=settings.redis_prefix, fresh_for=fresh_for, breaker=breaker
+        )
         limiter = ratelimit_mod.redis_rate_limiter(
             settings.redis_url, prefix=settings.redis_prefix, enabled=settings.rate_limits_enabled
         )
@@ -159,6 +168,7 @@ async def start(settings: Settings) -> Runtime:
         timelines = timelines_mod.SqlTimelineStore(
             database, fresh_for=fresh_for, cap=settings.feed_timeline_cap
         )
+        trays = trays_mod.SqlTrayStore(database, fresh_for=fresh_for)
         limiter = ratelimit_mod.memory_rate_limiter(enabled=settings.rate_limits_enabled)
         allocator = ids_mod.ProcessShardAllocator()
     try:
@@ -185,6 +195,7 @@ async def start(settings: Settings) -> Runtime:
         storage=open_object_store(settings.storage_url, data_dir=settings.data_dir),
         jobs=jobs,
         timelines=timelines,
+        trays=trays,
         generations=timelines_mod.Generations(database),
         pubsub=pubsub,
         eventlog=eventlog,
