@@ -20,6 +20,7 @@ from glint.api import (
     ops,
     posts,
     social,
+    stories,
     stream,
 )
 from glint.config import Settings
@@ -88,6 +89,7 @@ def create_app(
         feeds.router,
         notifications.router,
         messaging.router,
+        stories.router,
         admin.router,
     ):
         api.include_router(domain_router)

@@ -28,6 +28,8 @@ from glint.posts import jobs as posts_jobs
 from glint.realtime import jobs as realtime_jobs
 from glint.social import events as social_events
 from glint.social import jobs as social_jobs
+from glint.stories import events as stories_events
+from glint.stories import jobs as stories_jobs
 
 HOUR = 3600.0
 
@@ -162,6 +164,54 @@ def _subscribe_messaging(events: EventBus) -> None:
     )
 
 
+def _subscribe_stories(events: EventBus) -> None:
+    """Stories are processed, reach their followers' trays, are answered and go away."""
+    events.subscribe(
+        stories_events.StoryCreated,
+        stories_jobs.process_story,
+        name="stories.process",
+        max_attempts=5,
+        on_dead=stories_jobs.story_not_processed,
+    )
+    behind = feeds_jobs.timelines_behind
+    events.subscribe(
+        stories_events.StoryPublished,
+        stories_jobs.fan_out,
+        name="stories.fan_out",
+        max_attempts=6,
+        on_dead=behind,
+    )
+    tray = "stories.tray"
+    events.subscribe(
+        social_events.FollowCreated,
+        stories_jobs.merge_followed,
+        name=tray,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(
+        social_events.MuteRemoved,
+        stories_jobs.merge_unmuted,
+        name=tray,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(
+        stories_events.CloseFriendAdded,
+        stories_jobs.merge_close_friend,
+        name=tray,
+        on_dead=behind,
+        prompt=True,
+    )
+    events.subscribe(stories_events.StoryReplied, stories_jobs.notify_reply, name="notifications")
+    events.subscribe(
+        stories_events.StoryDeleted,
+        stories_jobs.remove_story_objects,
+        name="media.delete_objects",
+        max_attempts=8,
+    )
+
+
 def _subscribe_stream(events: EventBus) -> None:
     """What people see live: each event reaches the devices of those it concerns at once."""
 
@@ -177,6 +227,8 @@ def _subscribe_stream(events: EventBus) -> None:
     stream(notifications_events.NotificationRecorded, realtime_jobs.notification_recorded)
     stream(posts_events.PostPublished, realtime_jobs.post_published)
     stream(posts_events.PostFailed, realtime_jobs.post_failed)
+    stream(stories_events.StoryPublished, realtime_jobs.story_published)
+    stream(stories_events.StoryFailed, realtime_jobs.story_failed)
     stream(accounts_events.SessionsRevoked, realtime_jobs.sessions_revoked)
 
 
@@ -190,6 +242,7 @@ def _schedule(jobs: JobRegistry) -> None:
     )
     jobs.periodic("feeds.trim_timelines", every_seconds=HOUR)(feeds_jobs.trim_timelines)
     jobs.periodic("realtime.trim_log", every_seconds=300.0)(_trim_stream_log)
+    jobs.periodic("stories.clean_up_expired", every_seconds=HOUR)(_clean_up_stories)
     jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
 
@@ -197,6 +250,10 @@ def _schedule(jobs: JobRegistry) -> None:
 async def _trim_stream_log(runtime: Runtime) -> None:
     # Embedded keeps stream windows in a table; Redis streams expire by themselves.
     await runtime.eventlog.trim()
+
+
+async def _clean_up_stories(runtime: Runtime) -> None:
+    await stories_jobs.clean_up_expired(runtime)
 
 
 async def _reconcile_post_counts(runtime: Runtime) -> None:
@@ -216,6 +273,7 @@ def install() -> None:
     _subscribe_graph(bus)
     _subscribe_accounts(bus)
     _subscribe_messaging(bus)
+    _subscribe_stories(bus)
     _subscribe_stream(bus)
     _schedule(registry)
     bus.wired = True

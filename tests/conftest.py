@@ -26,6 +26,7 @@ from glint import models_registry, wiring
 from glint.app import create_app
 from glint.config import Settings
 from glint.infra import runtime as runtime_mod
+from glint.infra.clock import MovableClock
 from glint.infra.db import utcnow
 from tests.live import LiveWorker, free_port, settings_env
 
@@ -271,8 +272,11 @@ async def clean_runtime(runtime: runtime_mod.Runtime) -> AsyncIterator[runtime_m
     """The runtime with every table emptied and every cache and counter forgotten."""
     await _wipe(runtime)
     runtime.limiter.enabled = False
+    # Time rules read this clock: a test moves it forward instead of sleeping.
+    runtime.clock = MovableClock()
     yield runtime
     runtime.limiter.enabled = False
+    runtime.clock = MovableClock()
 
 
 async def _wipe(rt: runtime_mod.Runtime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
@@ -16,6 +17,7 @@ from glint.media import service as media_service
 from glint.media import signing
 from glint.messaging import messages as messages_service
 from glint.posts import service as posts_service
+from glint.stories import service as stories_service
 
 router = APIRouter(tags=["media"])
 
@@ -69,7 +71,9 @@ async def media(
         signing.verify_media_signature(key, exp, sig, secret=urls.key)
     except signing.InvalidSignature as exc:
         raise Forbidden(f"Media URL signature {exc.reason}.", code="invalid_signature") from exc
-    access = await _check_access(session, viewer=viewer.user if viewer else None, key=key)
+    access = await _check_access(
+        session, viewer=viewer.user if viewer else None, key=key, now=runtime.clock.now()
+    )
     try:
         meta = await runtime.storage.head(key)
         etag = f'"{meta.etag.strip(chr(34))}"' if meta.etag else None
@@ -102,13 +106,18 @@ async def media(
 
 
 async def _check_access(
-    session: AsyncSession, *, viewer: User | None, key: str
+    session: AsyncSession, *, viewer: User | None, key: str, now: dt.datetime
 ) -> posts_service.MediaAccess:
     """Who may fetch a rendition: the conversation's members for a message's photo, otherwise
-    the post's or avatar's visibility."""
+    the story's viewers for a story's, otherwise the post's or avatar's visibility."""
     parsed = media_service.base_key_of(key)
     if parsed is not None and parsed[0] == media_service.KIND_MESSAGE:
         await messages_service.check_photo_access(session, viewer=viewer, base_key=parsed[1])
+        return posts_service.MediaAccess(public=False)
+    if parsed is not None and parsed[0] == media_service.KIND_STORY:
+        await stories_service.check_photo_access(
+            session, viewer=viewer, base_key=parsed[1], now=now
+        )
         return posts_service.MediaAccess(public=False)
     return await posts_service.check_media_access(session, viewer=viewer, key=key)
 

@@ -19,6 +19,9 @@ WIDTHS = {"small": 320, "medium": 640, "large": 1080}
 # Every size a photo is stored in with its width, smallest first: the one list Glint uses.
 RENDITION_WIDTHS = {"thumbnail": THUMBNAIL, **WIDTHS}
 RENDITION_SIZES = tuple(RENDITION_WIDTHS)
+# Stories are portrait, full screen: never taller than 9:16 (height / width). A taller photo is
+# cropped to 9:16 around its centre; a wider one is kept whole and letter-boxed on screen.
+STORY_TALLEST = 16 / 9
 WEBP_QUALITY = 80
 JPEG_QUALITY = 85
 _MIME = {
@@ -226,9 +229,27 @@ def _decode_large(data: bytes, max_pixels: int) -> Image.Image:
     return _to_srgb(upright, icc if isinstance(icc, bytes) else None)
 
 
-def process(data: bytes, *, filter_name: str = "none", max_pixels: int = MAX_PIXELS) -> Processed:
-    """Decode, orient, convert to sRGB, strip metadata, filter, and render every size."""
+def _crop_to_tallest(img: Image.Image, tallest: float) -> Image.Image:
+    """The image cut to at most `tallest` (height / width) around its centre."""
+    limit = max(1, round(img.width * tallest))
+    if img.height <= limit:
+        return img
+    top = (img.height - limit) // 2
+    return img.crop((0, top, img.width, top + limit))
+
+
+def process(
+    data: bytes,
+    *,
+    filter_name: str = "none",
+    max_pixels: int = MAX_PIXELS,
+    tallest: float | None = None,
+) -> Processed:
+    """Decode, orient, convert to sRGB, strip metadata, filter, and render every size
+    (cut to at most `tallest`, height / width, when given: stories)."""
     img = apply_filter(_decode_large(data, max_pixels), filter_name)
+    if tallest is not None:
+        img = _crop_to_tallest(img, tallest)
     # Encoders copy EXIF, XMP and ICC from `info` (and resize copies `info`): drop them all.
     img.info = {}
     # Each size is made from the next larger one: cheaper, and sharp enough.

@@ -1,4 +1,4 @@
-"""The life cycle of anything made of uploaded photos (posts now; stories and messages later).
+"""The life cycle of anything made of uploaded photos: posts, stories, photo messages.
 
     processing ──▶ published
         │   ▲
@@ -13,6 +13,10 @@ Accepted content starts `processing`; the pipeline publishes it or, after its la
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.errors import Conflict
 
@@ -52,3 +56,27 @@ def check(current: MediaStatus, target: MediaStatus) -> None:
     """Refuse (IllegalTransition) a move the life cycle does not allow."""
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
+
+
+async def move(
+    session: AsyncSession, model: Any, *, row_id: int, to: MediaStatus, **values: Any
+) -> bool:
+    """Move one row of `model` (with `id` and `status` columns) to `to`, setting `values` too.
+
+    True when it moved; False when it is gone or already there (a job running twice); an
+    IllegalTransition when its state does not lead to `to`. The state check is part of the
+    UPDATE, so two movers racing cannot both win.
+    """
+    moved = await session.execute(
+        sa.update(model)
+        .where(model.id == row_id, model.status.in_(sources(to)))
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0):
+        return True
+    current = await session.scalar(sa.select(model.status).where(model.id == row_id))
+    if current is None or current == to:
+        return False
+    check(MediaStatus(current), to)
+    return False  # unreachable: check() refuses every move sources() left out

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Sequence
 
-from glint.errors import GlintError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from glint.errors import (
+    GlintError,
+    PayloadTooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from glint.infra.cpu import CpuPool
-from glint.infra.storage import ObjectStore
+from glint.infra.storage import ObjectStore, StorageUnavailable
 from glint.media import imaging
 
 MAX_UPLOAD_BYTES = imaging.MAX_BYTES
@@ -20,7 +27,8 @@ EXTENSIONS = {"webp": "webp", "jpeg": "jpg"}
 KIND_POST = "p"
 KIND_AVATAR = "a"
 KIND_MESSAGE = "m"
-KINDS = (KIND_POST, KIND_AVATAR, KIND_MESSAGE)
+KIND_STORY = "s"
+KINDS = (KIND_POST, KIND_AVATAR, KIND_MESSAGE, KIND_STORY)
 
 
 def rejection_error(exc: imaging.ImageRejected) -> GlintError:
@@ -52,6 +60,24 @@ def original_key(kind: str, owner_id: int, position: int) -> str:
     return f"originals/{kind}/{owner_id}/{position}-{secrets.token_urlsafe(12)}"
 
 
+async def put_original(storage: ObjectStore, *, key: str, data: bytes, mime: str) -> None:
+    """Store an uploaded original privately; 503 (retry shortly) while storage is down."""
+    try:
+        await storage.put(key, data, content_type=mime)
+    except StorageUnavailable as exc:
+        raise Unavailable(
+            "Media storage is unavailable; try again shortly.", headers={"Retry-After": "10"}
+        ) from exc
+
+
+async def forget_objects(storage: ObjectStore, keys: Sequence[str]) -> None:
+    """Best effort: originals of content that was not made are removed (a failure leaves them
+    unreferenced, never content without its photos)."""
+    if keys:
+        with contextlib.suppress(StorageUnavailable):
+            await storage.delete_many(list(keys))
+
+
 def rendition_key(base_key: str, size: str, fmt: str) -> str:
     """Where one rendition of a photo is stored."""
     return f"{base_key}/{size}.{EXTENSIONS[fmt]}"
@@ -80,12 +106,18 @@ async def store_renditions(
 
 
 async def render_original(
-    storage: ObjectStore, cpu: CpuPool, *, original_key: str, base_key: str, filter_name: str
+    storage: ObjectStore,
+    cpu: CpuPool,
+    *,
+    original_key: str,
+    base_key: str,
+    filter_name: str,
+    tallest: float | None = None,
 ) -> imaging.Processed:
     """Process one stored original and store its renditions (ObjectNotFound if it is gone,
     ImageRejected if it is broken, which no retry mends)."""
     original = await storage.get(original_key)
-    result = await cpu.run(imaging.process, original.data, filter_name=filter_name)
+    result = await cpu.run(imaging.process, original.data, filter_name=filter_name, tallest=tallest)
     await store_renditions(storage, base_key=base_key, renditions=result.renditions)
     return result
 

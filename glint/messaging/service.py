@@ -58,6 +58,19 @@ async def member_ids(session: AsyncSession, *, conversation_id: int) -> list[int
     )
 
 
+async def member_state(
+    session: AsyncSession, *, conversation_id: int, user_id: int
+) -> MemberState | None:
+    """Where one person stands in a conversation (None when never in it)."""
+    state = await session.scalar(
+        sa.select(ConversationMember.state).where(
+            ConversationMember.conversation_id == conversation_id,
+            ConversationMember.user_id == user_id,
+        )
+    )
+    return MemberState(state) if state is not None else None
+
+
 async def _other_in_direct(session: AsyncSession, *, conversation_id: int, user_id: int) -> int:
     other = await session.scalar(
         sa.select(ConversationMember.user_id).where(

@@ -42,6 +42,7 @@ async def record(
     comment_id: int | None,
     text: str | None,
     activity_id: int | None = None,
+    group: str | None = None,
 ) -> int | None:
     """Store one event, grouped with its kind and announced (NotificationRecorded); the
     notification's ID, or None when it is not to be shown or showed this actor already."""
@@ -53,7 +54,8 @@ async def record(
         return None
     if await social_service.is_blocked_either_way(session, a=actor_id, b=recipient_id):
         return None
-    key = group_key(kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
+    # `group` names the notification outright when its kind's rule does not fit (a story reply).
+    key = group or group_key(kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
     activity = activity_id or ids.next_id()
     await insert_ignore(
         session,

@@ -46,25 +46,8 @@ class Post(Base):
 
 
 async def move_post(session: AsyncSession, *, post_id: int, to: MediaStatus, **values: Any) -> bool:
-    """Move a post to `to` (setting `values` with it) where its life cycle allows.
-
-    True when it moved; False when it is gone or already there (a job running twice); an
-    IllegalTransition when its state does not lead to `to`. The state check is part of the
-    UPDATE, so two movers racing cannot both win.
-    """
-    moved = await session.execute(
-        sa.update(Post)
-        .where(Post.id == post_id, Post.status.in_(lifecycle.sources(to)))
-        .values(status=to, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(moved, "rowcount", 0):
-        return True
-    current = await session.scalar(sa.select(Post.status).where(Post.id == post_id))
-    if current is None or current == to:
-        return False
-    lifecycle.check(MediaStatus(current), to)
-    return False  # unreachable: check() refuses every move sources() left out
+    """Move a post to `to` where its life cycle allows (see `lifecycle.move`)."""
+    return await lifecycle.move(session, Post, row_id=post_id, to=to, **values)
 
 
 def published_only() -> sa.ColumnElement[bool]:

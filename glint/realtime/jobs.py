@@ -16,6 +16,7 @@ from glint.messaging import service as messaging_service
 from glint.notifications import events as notifications_events
 from glint.posts import events as posts_events
 from glint.realtime import service as realtime_service
+from glint.stories import events as stories_events
 
 
 async def _to_users(ctx: JobContext, user_ids: list[int], kind: str, refs: dict[str, Any]) -> None:
@@ -97,6 +98,16 @@ async def post_published(ctx: JobContext, event: posts_events.PostPublished) -> 
 async def post_failed(ctx: JobContext, event: posts_events.PostFailed) -> None:
     """The author learns their post could not be processed, and why."""
     await _to_users(ctx, [event.author_id], "post.failed", {"post_id": event.post_id})
+
+
+async def story_published(ctx: JobContext, event: stories_events.StoryPublished) -> None:
+    """The author's story is live: their devices show it without polling."""
+    await _to_users(ctx, [event.author_id], "story.published", {"story_id": event.story_id})
+
+
+async def story_failed(ctx: JobContext, event: stories_events.StoryFailed) -> None:
+    """The author learns their story could not be processed, and why."""
+    await _to_users(ctx, [event.author_id], "story.failed", {"story_id": event.story_id})
 
 
 async def sessions_revoked(ctx: JobContext, event: accounts_events.SessionsRevoked) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
 from glint.errors import NotFound
+from glint.infra.db import utcnow
 from glint.media.urls import MediaUrls
 from glint.messaging import messages as messages_service
 from glint.messaging import presenter as messaging_presenter
@@ -26,6 +27,8 @@ from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
 from glint.realtime import service as realtime_service
 from glint.social import service as social_service
+from glint.stories import presenter as stories_presenter
+from glint.stories import service as stories_service
 
 Data = dict[str, Any]
 Presenter = Callable[[AsyncSession, User, MediaUrls, dict[str, Any]], Awaitable[Data | None]]
@@ -128,6 +131,20 @@ async def _own_post(
     return shaped.model_dump(mode="json")
 
 
+async def _own_story(
+    session: AsyncSession, viewer: User, urls: MediaUrls, refs: Data
+) -> Data | None:
+    story, _ = await stories_service.visible_story(
+        session, viewer=viewer, story_id=_int(refs, "story_id"), now=utcnow()
+    )
+    if story.author_id != viewer.id:
+        return None
+    (shaped,) = await stories_presenter.stories_out(
+        session, stories=[story], viewer=viewer, urls=urls
+    )
+    return shaped.model_dump(mode="json")
+
+
 PRESENTERS: dict[str, Presenter] = {
     "message.created": _message_created,
     "message.reaction": _message,
@@ -139,6 +156,8 @@ PRESENTERS: dict[str, Presenter] = {
     "notification.created": _notification,
     "post.published": _own_post,
     "post.failed": _own_post,
+    "story.published": _own_story,
+    "story.failed": _own_story,
 }
 
 

@@ -31,6 +31,7 @@ STORED_TYPES = frozenset(
         "post.published",
         "post.failed",
         "story.published",
+        "story.failed",
     }
 )
 EPHEMERAL_TYPES = frozenset({"typing"})
