@@ -27,7 +27,7 @@ async def list_close_friends(
     if before_id is not None:
         query = query.where(CloseFriend.id < before_id)
     rows = await session.execute(query.order_by(CloseFriend.id.desc()).limit(limit + 1))
-    return [(entry, user) for entry, user in rows.tuples()]
+    return [(entry, user) for entry, user in rows]
 
 
 async def add(session: AsyncSession, *, ids: IdGenerator, owner: User, friend: User) -> None:

@@ -177,7 +177,7 @@ async def shown(
     else:
         query = query.where(stories_service.shown_to(viewer.id))
     by_highlight: dict[int, list[Story]] = {}
-    for highlight_id, story in (await session.execute(query)).tuples():
+    for highlight_id, story in await session.execute(query):
         by_highlight.setdefault(highlight_id, []).append(story)
     return [Shown(h, by_highlight[h.id]) for h in highlights if by_highlight.get(h.id)]
 

@@ -227,7 +227,7 @@ async def viewers(
     if before_id is not None:
         query = query.where(StoryView.id < before_id)
     rows = await session.execute(query.order_by(StoryView.id.desc()).limit(limit + 1))
-    return [(seen, user) for seen, user in rows.tuples()]
+    return [(seen, user) for seen, user in rows]
 
 
 async def seen_ids(session: AsyncSession, *, viewer_id: int, story_ids: list[int]) -> set[int]:

@@ -63,7 +63,7 @@ async def live_authors(
         .where(Story.author_id.in_(authors), live(now), stories_service.shown_to(viewer_id))
         .group_by(Story.author_id)
     )
-    return [(author, epoch_ms(expires)) for author, expires in rows.tuples() if expires]
+    return [(author, epoch_ms(expires)) for author, expires in rows if expires]
 
 
 async def _candidates(

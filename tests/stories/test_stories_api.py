@@ -8,8 +8,12 @@ import io
 import httpx
 from PIL import Image
 
+from glint.accounts.models import User
 from glint.infra.runtime import Runtime
+from glint.media.urls import MediaUrls
+from glint.realtime import presenter as realtime_presenter
 from tests.accounts.test_auth_api import assert_error
+from tests.conftest import wait_for_jobs
 from tests.factories import images
 from tests.factories.accounts import register
 from tests.factories.stories import (
@@ -129,3 +133,33 @@ async def test_delete_is_for_the_owner_and_removes_the_media(
         await asyncio.sleep(0.1)
     assert await clean_runtime.storage.list_keys("s/") == []
     assert await clean_runtime.storage.list_keys("originals/s/") == []
+
+
+async def test_the_author_hears_over_the_stream_when_the_story_is_live(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    alice, bob = await register(client, "alice"), await register(client, "bob")
+    await client.post("/users/alice/follow", headers=bob.auth)
+    story = await published_story(client, alice)
+    await wait_for_jobs(clean_runtime)
+    read = await clean_runtime.eventlog.read(int(alice.id), None)
+    urls = MediaUrls(clean_runtime.secret_key)
+    async with clean_runtime.db.session() as session:
+        viewer = await session.get(User, int(alice.id))
+        assert viewer is not None
+        shown = [
+            await realtime_presenter.present(session, viewer=viewer, urls=urls, payload=e.payload)
+            for e in read.events
+        ]
+    published = [data for kind, data in filter(None, shown) if kind == "story.published"]
+    assert [data["id"] for data in published] == [story["id"]]
+    assert published[0]["status"] == "published" and published[0]["media"] is not None
+    assert not (await clean_runtime.eventlog.read(int(bob.id), None)).events
+
+
+async def test_twenty_stories_an_hour(client: httpx.AsyncClient, clean_runtime: Runtime) -> None:
+    alice = await register(client, "alice")
+    clean_runtime.limiter.enabled = True
+    photo = images.jpeg(64, 96)
+    answers = [(await upload_story(client, alice, photo=photo)).status_code for _ in range(21)]
+    assert answers == [202] * 20 + [429]
