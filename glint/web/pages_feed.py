@@ -1,4 +1,5 @@
-"""The home feed (chronological or ranked) with infinite scroll, explore, and hashtag pages.
+"""The home feed (chronological or ranked) with infinite scroll and the story tray, explore,
+and hashtag pages.
 
 The first page is rendered here; later pages come from /feed/page and /explore/page as HTML
 fragments made with the same post-card macro, which js/feed.js appends as the reader scrolls.
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Response
 from glint.feeds import service as feeds_service
 from glint.paging import MAX_CURSOR_LENGTH, Page, PageParams
 from glint.posts.schemas import PostOut
+from glint.web.pages_stories import tray_circles
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -49,7 +51,9 @@ def _next_urls(path: str, view: str | None, cursor: str | None) -> tuple[str | N
 async def home(
     page: MemberPageDep, view: FeedView = "following", cursor: Cursor = None
 ) -> Response:
-    """The home feed: people you follow and you, newest first, or ranked."""
+    """The home feed: people you follow and you, newest first, or ranked; the story tray
+    above its first page."""
+    circles = await tray_circles(page) if cursor is None else []
     result = await _feed(page, view, cursor)
     fragment_url, page_url = _next_urls("/feed", view, result.next_cursor)
     context = {
@@ -58,6 +62,7 @@ async def home(
         "fragment_url": fragment_url,
         "page_url": page_url,
         "first_page": cursor is None,
+        "tray": circles,
     }
     return await page.render("feed.html", context)
 

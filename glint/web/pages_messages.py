@@ -39,6 +39,8 @@ from glint.paging import (
     page_by_id,
 )
 from glint.schemas import clean_text, parse_path_id
+from glint.stories import presenter as stories_presenter
+from glint.stories import service as stories_service
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -68,6 +70,18 @@ class ConversationView:
 
 
 @dataclass
+class StoryQuote:
+    """The story a story_reply answers, as its reader may see it now: a thumbnail and a link
+    to the viewer; "Story unavailable" (no URLs) once it is gone or not visible to them."""
+
+    story_id: int
+    author: str | None = None
+    photo_url: str | None = None
+    alt: str | None = None
+    href: str | None = None
+
+
+@dataclass
 class MessageView:
     """A message bubble: whose it is, and where it stands in its run of bubbles."""
 
@@ -75,6 +89,7 @@ class MessageView:
     mine: bool
     run_start: bool
     time_line: dt.datetime | None
+    story: StoryQuote | None = None
 
 
 def _conversation_id(value: str) -> int:
@@ -123,8 +138,11 @@ def view_of(conversation: ConversationOut, viewer_id: int) -> ConversationView:
     )
 
 
-def bubbles(messages: list[MessageOut], viewer_id: int) -> list[MessageView]:
-    """Messages oldest first, each marked mine or not, with runs and time lines."""
+def bubbles(
+    messages: list[MessageOut], viewer_id: int, quotes: dict[int, StoryQuote] | None = None
+) -> list[MessageView]:
+    """Messages oldest first, each marked mine or not, with runs and time lines (and the
+    quoted story of a story reply)."""
     views: list[MessageView] = []
     previous: MessageOut | None = None
     for message in messages:
@@ -135,6 +153,7 @@ def bubbles(messages: list[MessageOut], viewer_id: int) -> list[MessageView]:
                 mine=message.sender.id == viewer_id,
                 run_start=gap or previous is None or previous.sender.id != message.sender.id,
                 time_line=message.created_at if gap else None,
+                story=(quotes or {}).get(message.story_id) if message.story_id else None,
             )
         )
         previous = message
@@ -295,6 +314,37 @@ async def new_conversation(page: MemberPageDep) -> Response:
     return redirect(f"/direct/t/{found.conversation.id}")
 
 
+async def story_quotes(
+    page: PageCtx, messages: list[MessageOut], conversation_id: int
+) -> dict[int, StoryQuote]:
+    """The quoted stories of the story replies among these messages, as the viewer may see
+    each one now (stories_service.visible_story decides)."""
+    quotes: dict[int, StoryQuote] = {}
+    back = urlencode({"back": f"/direct/t/{conversation_id}"})
+    for message in messages:
+        sid = message.story_id
+        if message.kind != "story_reply" or sid is None or sid in quotes:
+            continue
+        quotes[sid] = StoryQuote(sid)
+        try:
+            story, author = await stories_service.visible_story(
+                page.session, viewer=page.me, story_id=sid, now=page.runtime.clock.now()
+            )
+        except GlintError:
+            continue
+        media = stories_presenter.media_out(page.urls, story)
+        if media is None:
+            continue
+        quotes[sid] = StoryQuote(
+            sid,
+            author=author.username,
+            photo_url=media.jpeg_urls.small,
+            alt=media.alt_text or f"Story by {author.username}",
+            href=f"/stories/{author.username}/{sid}?{back}",
+        )
+    return quotes
+
+
 async def _messages(
     page: PageCtx, conversation_id: int, cursor: str | None
 ) -> tuple[list[MessageOut], str | None]:
@@ -336,7 +386,7 @@ async def thread(conversation_id: str, page: MemberPageDep) -> Response:
         "request_count": request_count,
         "active_id": cid,
         "chat": view_of(conversation, page.me.id),
-        "bubbles": bubbles(messages, page.me.id),
+        "bubbles": bubbles(messages, page.me.id, await story_quotes(page, messages, cid)),
         "older_url": older_url,
         "seen_by": seen_by(conversation, messages, page.me.id),
         "read_marks": {
@@ -356,7 +406,7 @@ async def older_messages(
     found = await messaging_service.membership(page.session, user=page.me, conversation_id=cid)
     messages, older_url = await _messages(page, cid, cursor)
     context = {
-        "bubbles": bubbles(messages, page.me.id),
+        "bubbles": bubbles(messages, page.me.id, await story_quotes(page, messages, cid)),
         "older_url": older_url,
         "is_group": found.conversation.is_group,
     }

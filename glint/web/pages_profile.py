@@ -1,5 +1,5 @@
-"""Profiles: the header with counts and the follow button, the posts grid, followers and
-following lists, and the owner's saved posts."""
+"""Profiles: the header with counts and the follow button, story highlights, the posts grid,
+followers and following lists, and the owner's saved posts."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from glint.posts import service as posts_service
 from glint.posts.schemas import PostOut
 from glint.social import queries as social_queries
 from glint.social import service as social_service
+from glint.stories import highlights as stories_highlights
+from glint.stories import presenter as stories_presenter
+from glint.stories.schemas import HighlightOut
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -58,6 +61,15 @@ async def _grid(page: PageCtx, owner: User, cursor: str | None) -> tuple[list[Po
     return posts, next_cursor
 
 
+async def _highlights(page: PageCtx, owner: User) -> list[HighlightOut]:
+    """The profile's highlights, as GET /users/{username}/highlights shows them to the
+    viewer (call only when the viewer may see the owner's content)."""
+    shown = await stories_highlights.list_for(page.session, viewer=page.user, owner=owner)
+    return await stories_presenter.highlights_out(
+        page.session, shown=shown, viewer=page.user, urls=page.urls
+    )
+
+
 async def _profile_out(page: PageCtx, user: User) -> UserOut:
     viewer = page.user
     if viewer is None or viewer.id == user.id:
@@ -75,14 +87,17 @@ async def profile(username: str, page: PageDep, cursor: Cursor = None) -> Respon
     shown = await _profile_out(page, owner)
     can_view = await social_service.can_view(page.session, viewer=page.user, author=owner)
     posts: list[PostOut] = []
+    highlights: list[HighlightOut] = []
     next_cursor = None
     if can_view:
         posts, next_cursor = await _grid(page, owner, cursor)
+        highlights = await _highlights(page, owner)
     fragment_url, page_url = _more_urls(f"/{owner.username}", next_cursor)
     context: dict[str, Any] = {
         "profile": shown,
         "is_self": page.user is not None and page.user.id == owner.id,
         "can_view": can_view,
+        "highlights": highlights,
         "posts": posts,
         "tab": "posts",
         "fragment_url": fragment_url,
@@ -178,6 +193,7 @@ async def saved(username: str, page: MemberPageDep, cursor: Cursor = None) -> Re
         "profile": UserOut.of(me, urls=page.urls),
         "is_self": True,
         "can_view": True,
+        "highlights": await _highlights(page, me),
         "posts": posts,
         "tab": "saved",
         "fragment_url": fragment_url,

@@ -13,6 +13,8 @@ from glint.web import (
     pages_posts,
     pages_profile,
     pages_settings,
+    pages_stories,
+    pages_story_settings,
     static_files,
 )
 
@@ -27,6 +29,8 @@ for module in (
     pages_activity,
     pages_feed,
     pages_messages,
+    pages_stories,
+    pages_story_settings,
     pages_posts,
     pages_profile,  # /{username} matches almost anything: after every fixed path
 ):

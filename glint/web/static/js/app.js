@@ -12,6 +12,9 @@ import "./stream.js";
 import "./badges.js";
 import "./direct.js";
 import "./share.js";
+import "./story-viewer.js";
+import "./story-new.js";
+import "./story-quote.js";
 import { hydrate } from "./dom.js";
 
 hydrate(document);

@@ -238,7 +238,11 @@ function setupThread(chat) {
     }
     const text = h("p", { class: "msg-text" }, m.text || "");
     if (m.kind === "story_reply") {
-      return [h("p", { class: "msg-note muted small" }, mine ? "You replied to their story" : "Replied to your story"), text];
+      // The quoted story is filled in by js/story-quote.js (as the reader may see it).
+      const quote = m.story_id
+        ? h("p", { class: "story-quote is-loading", "data-story-quote-pending": m.story_id }, "Story")
+        : h("p", { class: "story-quote is-gone" }, "Story unavailable");
+      return [h("p", { class: "msg-note muted small" }, mine ? "You replied to their story" : "Replied to your story"), quote, text];
     }
     return [text];
   }

@@ -1,0 +1,216 @@
+// The new-story page (templates/story_new.html): preview the chosen photo as the story will
+// look (letter-boxed on black when it is wider than a phone), then upload it to
+// POST /api/v1/stories with progress and wait until the server has processed it: the stream
+// says so (story.published / story.failed); while the stream is down the page asks now and
+// then. Published, it goes home, where the story waits in the tray. Refusals are put in words.
+import { api, apiHeaders, errorFrom } from "./api.js";
+import { onHydrate } from "./dom.js";
+import * as stream from "./stream.js";
+
+const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
+const MAX_BYTES = 10 * 1024 * 1024;
+const FALLBACK_POLL_MS = 3000; // the stream is down: ask this often
+const SAFETY_POLL_MS = 20_000; // the stream is up: ask rarely, in case an event went astray
+const POLL_LIMIT_MS = 5 * 60 * 1000;
+const MAX_POLL_FAILURES = 3;
+const HOME_DELAY_MS = 800; // long enough to read "Your story is live."
+
+/** A refused upload in words (the API's message when it is about the fields). */
+export function uploadProblem(err, retryAfter) {
+  switch (err.status) {
+    case 413:
+      return "That photo is too large: a story photo may be at most 10 MB.";
+    case 415:
+      return "That file isn't a photo we can use. Choose a JPEG, PNG, WebP, HEIC or AVIF photo.";
+    case 429: {
+      const seconds = Number(retryAfter) || 0;
+      const wait = seconds > 90 ? `in about ${Math.ceil(seconds / 60)} minutes` : seconds > 0 ? `in ${seconds} seconds` : "in a little while";
+      return `You've shared a lot of stories lately. Try again ${wait}.`;
+    }
+    case 0:
+      return "The upload failed. Check your connection and try again.";
+    default:
+      return err.message;
+  }
+}
+
+function setup(section) {
+  const form = section.querySelector("[data-story-form]");
+  const input = form.querySelector("[data-story-file]");
+  const fileLabel = form.querySelector("[data-story-file-label]");
+  const photo = form.querySelector("[data-story-preview-photo]");
+  const empty = form.querySelector("[data-story-preview-empty]");
+  const captionPreview = form.querySelector("[data-story-preview-caption]");
+  const caption = form.querySelector("[data-story-caption]");
+  const edit = form.querySelector("[data-story-edit]");
+  const status = form.querySelector("[data-story-status]");
+  const statusLine = form.querySelector("[data-story-status-line]");
+  const errorBox = form.querySelector("[data-story-error]");
+  const share = form.querySelector("[data-story-share]");
+  let file = null;
+  let previewUrl = "";
+
+  const showError = (message) => {
+    errorBox.textContent = message || "";
+    errorBox.hidden = !message;
+  };
+
+  function choose(chosen) {
+    showError("");
+    if (!chosen) return;
+    if (!ACCEPTED.test(chosen.type) && !/\.(heic|heif|avif)$/i.test(chosen.name)) {
+      showError("That file isn't a photo we can use. Choose a JPEG, PNG, WebP, HEIC or AVIF photo.");
+      return;
+    }
+    if (chosen.size > MAX_BYTES) {
+      showError("That photo is too large: a story photo may be at most 10 MB.");
+      return;
+    }
+    file = chosen;
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = URL.createObjectURL(chosen);
+    photo.src = previewUrl;
+    photo.alt = "Preview of your story";
+    photo.hidden = false;
+    empty.hidden = true;
+    fileLabel.textContent = "Choose another photo";
+  }
+
+  input.addEventListener("change", () => choose(input.files && input.files[0]));
+  photo.addEventListener("error", () => {
+    if (!photo.getAttribute("src")) return;
+    photo.hidden = true; // e.g. HEIC, which Chromium cannot show; the server can read it
+    empty.hidden = false;
+    empty.querySelector("p").textContent = "No preview for this format in your browser; the photo is still fine to share.";
+  });
+  const syncCaption = () => {
+    captionPreview.textContent = caption.value;
+    captionPreview.hidden = !caption.value.trim();
+  };
+  caption.addEventListener("input", syncCaption);
+  syncCaption();
+
+  function send(data) {
+    // XMLHttpRequest rather than fetch: it reports upload progress.
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", "/api/v1/stories");
+      for (const [name, value] of Object.entries(apiHeaders())) request.setRequestHeader(name, value);
+      request.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) {
+          statusLine.textContent = `Uploading… ${Math.round((100 * event.loaded) / event.total)}%`;
+        }
+      });
+      request.addEventListener("load", () => {
+        let body = null;
+        try {
+          body = JSON.parse(request.responseText);
+        } catch (err) {
+          body = null;
+        }
+        if (request.status === 202) return resolve(body);
+        if (request.status === 401) {
+          window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+        }
+        const error = errorFrom(request.status, body);
+        error.retryAfter = request.getResponseHeader("Retry-After");
+        reject(error);
+      });
+      request.addEventListener("error", () => reject(errorFrom(0, null)));
+      request.send(data);
+    });
+  }
+
+  function waitUntilProcessed(storyId) {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const stops = [];
+      let timer = 0;
+      let failures = 0;
+      let done = false;
+      const finish = (error, story) => {
+        if (done) return;
+        done = true;
+        window.clearTimeout(timer);
+        for (const stop of stops) stop();
+        if (error) reject(error);
+        else resolve(story);
+      };
+      const ours = (story) => story && String(story.id) === String(storyId);
+      const ask = async () => {
+        timer = 0;
+        try {
+          const story = await api("GET", `/stories/${storyId}`);
+          failures = 0;
+          if (story.status !== "processing" || Date.now() - started > POLL_LIMIT_MS) return finish(null, story);
+        } catch (err) {
+          failures += 1;
+          if (failures >= MAX_POLL_FAILURES) return finish(err);
+        }
+        later();
+      };
+      const later = () => {
+        if (done) return;
+        window.clearTimeout(timer);
+        timer = window.setTimeout(ask, stream.isOpen() ? SAFETY_POLL_MS : FALLBACK_POLL_MS);
+      };
+      stops.push(stream.on("story.published", (story) => ours(story) && finish(null, story)));
+      stops.push(stream.on("story.failed", (story) => ours(story) && finish(null, story)));
+      stops.push(stream.on("resync", () => !done && ask()));
+      stops.push(stream.onStatus(later)); // down: ask sooner; back up: the replay tells us
+      later();
+    });
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!file) {
+      showError("Choose a photo first.");
+      return;
+    }
+    const data = new FormData(form);
+    data.delete("csrf_token"); // the API takes the token from the header
+    data.set("media", file, file.name);
+    showError("");
+    share.disabled = true;
+    edit.hidden = true;
+    status.hidden = false;
+    status.classList.remove("is-done");
+    statusLine.textContent = "Uploading…";
+    let story;
+    try {
+      story = await send(data);
+    } catch (err) {
+      share.disabled = false;
+      edit.hidden = false;
+      status.hidden = true;
+      showError(uploadProblem(err, err.retryAfter));
+      return;
+    }
+    statusLine.textContent = "Processing…";
+    section.dataset.storyId = story.id;
+    try {
+      story = await waitUntilProcessed(story.id);
+    } catch (err) {
+      statusLine.textContent = "Processing… (we lost touch with the server; your story will show in the tray when it's ready)";
+      return;
+    }
+    status.classList.add("is-done");
+    if (story.status === "failed") {
+      statusLine.textContent = `Your story could not be processed: ${story.failure_reason || "unknown reason"}.`;
+      share.disabled = false;
+      edit.hidden = false;
+      return;
+    }
+    statusLine.textContent = story.status === "published" ? "Your story is live." : "Still processing. It will show in the tray when it's ready.";
+    window.setTimeout(() => window.location.assign("/"), HOME_DELAY_MS);
+  });
+}
+
+onHydrate((root) => {
+  const section = root.querySelector("[data-story-upload]");
+  if (section && !section.dataset.ready) {
+    section.dataset.ready = "1";
+    setup(section);
+  }
+});
