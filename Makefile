@@ -19,11 +19,16 @@ install: uv ## Install Glint and its dev tools from the lock file into .venv
 	$(UV) sync --frozen
 
 .PHONY: system-deps
-system-deps: ## Install Debian packages the browser tests need (chromium), when missing
+system-deps: ## Install Debian packages the browser tests (chromium) and bench-tray (wrk) need, when missing
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/wrk ]; then \
+		echo "Installing Debian's wrk for the benchmarks..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
 	fi
 
 .PHONY: run
@@ -77,6 +82,10 @@ bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench se
 .PHONY: bench-feed
 bench-feed: install ## Load-test GET /feed on the seeded data (bench/results/feed-scaleout.*)
 	$(UV) run --frozen glint bench feed
+
+.PHONY: bench-tray
+bench-tray: install system-deps ## Story tray at the seeded data, 7,500 follows: warm, cold, fallback, naive SQL (bench/results/tray.*)
+	$(UV) run --frozen glint bench tray
 
 .PHONY: bench-feed-embedded
 bench-feed-embedded: install ## Seed SQLite (10k users / 100k posts) and load-test GET /feed embedded

@@ -1,9 +1,10 @@
-"""`glint bench seed` and `glint bench feed`."""
+"""`glint bench seed`, `glint bench feed` and `glint bench tray`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from bench import feed as feed_bench
 from bench import seed as seed_bench
+from bench import tray as tray_bench
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -81,4 +83,51 @@ def feed(
             out_dir=RESULTS,
         )
     )
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def tray(
+    viewers: Annotated[int, typer.Option(help="Heavy viewers (made once, reused).")] = 100,
+    following: Annotated[int, typer.Option(help="Accounts each heavy viewer follows.")] = 7_500,
+    author_share: Annotated[
+        float, typer.Option(help="Share of accounts with live stories.")
+    ] = 0.05,
+    live_share: Annotated[
+        float, typer.Option(help="Share of a heavy viewer's followees with live stories.")
+    ] = 0.10,
+    seconds: Annotated[float, typer.Option(help="Length of each wrk run.")] = 20.0,
+    concurrency: Annotated[int, typer.Option(help="wrk connections.")] = 8,
+    threads: Annotated[int, typer.Option(help="wrk threads.")] = 2,
+    rounds: Annotated[int, typer.Option(help="Sequential reads per viewer and variant.")] = 3,
+    workers: Annotated[int, typer.Option(help="`glint serve --workers`.")] = 2,
+    redis_url: Annotated[str, typer.Option(help="Redis of the scale-out run.")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    pg_admin: Annotated[str, typer.Option(help="PostgreSQL server of the seed.")] = PG_ADMIN,
+    database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
+) -> None:
+    """Story tray latency for viewers following 7,500 accounts: warm, cold, database
+    fallback, naive SQL and /healthz in one run; JSON and PNG into bench/results/tray.*."""
+    url = pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    settings = feed_bench.bench_settings(f"{url}/{database}", redis_url).model_copy(
+        update={"redis_prefix": tray_bench.REDIS_PREFIX}
+    )
+    plan = tray_bench.TrayPlan(
+        viewers=viewers, following=following, author_share=author_share, live_share=live_share
+    )
+    result = asyncio.run(
+        tray_bench.bench_tray(
+            settings,
+            plan,
+            seconds=seconds,
+            concurrency=concurrency,
+            threads=threads,
+            rounds=rounds,
+            serve_workers=workers,
+            out_dir=RESULTS,
+            label="scaleout",
+        )
+    )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)  # kept when a run fails: server logs
     typer.echo(json.dumps(result, indent=2))
