@@ -14,6 +14,8 @@ from pydantic import (
     field_validator,
 )
 
+from glint.errors import NotFound
+
 # The largest ID: 64-bit signed, what PostgreSQL's BIGINT holds (IDs, cursors, path segments).
 MAX_ID = (1 << 63) - 1
 
@@ -91,3 +93,11 @@ def parse_path_id(value: str) -> int | None:
         return _parse_id(value)
     except ValueError:
         return None
+
+
+def path_id(value: str, what: str) -> int:
+    """A path segment as the ID of a `what`; NotFound ("No such post.") when it cannot be one."""
+    parsed = parse_path_id(value)
+    if parsed is None:
+        raise NotFound(f"No such {what}.")
+    return parsed

@@ -19,6 +19,7 @@ from glint.infra import queue_workers
 from glint.infra.events import E, EventBus, Subscriber, bus
 from glint.infra.queue import JobRegistry, registry
 from glint.infra.runtime import Runtime
+from glint.media import jobs as media_jobs
 from glint.messaging import events as messaging_events
 from glint.messaging import jobs as messaging_jobs
 from glint.notifications import events as notifications_events
@@ -55,7 +56,7 @@ def _subscribe_posts(events: EventBus) -> None:
     )
     events.subscribe(
         posts_events.PostDeleted,
-        posts_jobs.remove_post_objects,
+        media_jobs.delete_objects,
         name="media.delete_objects",
         max_attempts=8,
     )
@@ -158,7 +159,7 @@ def _subscribe_messaging(events: EventBus) -> None:
     )
     events.subscribe(
         messaging_events.MessageUnsent,
-        messaging_jobs.remove_message_objects,
+        media_jobs.delete_objects,
         name="media.delete_objects",
         max_attempts=8,
     )
@@ -206,7 +207,7 @@ def _subscribe_stories(events: EventBus) -> None:
     events.subscribe(stories_events.StoryReplied, stories_jobs.notify_reply, name="notifications")
     events.subscribe(
         stories_events.StoryDeleted,
-        stories_jobs.remove_story_objects,
+        media_jobs.delete_objects,
         name="media.delete_objects",
         max_attempts=8,
     )

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
-from glint.errors import NotFound
 from glint.http.deps import (
     CurrentUser,
     MediaUrlsDep,
@@ -25,16 +24,9 @@ from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by
 from glint.posts import engagement, presenter
 from glint.posts.models import Comment, CommentLike
 from glint.posts.schemas import CommentIn, CommentOut, CommentViewer, LikeOut, PostOut, SaveOut
-from glint.schemas import parse_path_id
+from glint.schemas import path_id
 
 router = APIRouter(tags=["engagement"])
-
-
-def _id(value: str, what: str) -> int:
-    parsed = parse_path_id(value)
-    if parsed is None:
-        raise NotFound(f"No such {what}.")
-    return parsed
 
 
 @router.post("/posts/{post_id}/like", dependencies=[Depends(rate_limit("likes"))])
@@ -43,7 +35,7 @@ async def like(
 ) -> LikeOut:
     """Like a post (idempotent)."""
     post, _ = await engagement.like_post(
-        session, ids=runtime.ids, viewer=user, post_id=_id(post_id, "post")
+        session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post")
     )
     await runtime.commit(session)
     return LikeOut(liked=True, like_count=post.like_count)
@@ -55,7 +47,7 @@ async def unlike(
 ) -> LikeOut:
     """Take a like back (idempotent)."""
     post, _ = await engagement.unlike_post(
-        session, ids=runtime.ids, viewer=user, post_id=_id(post_id, "post")
+        session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post")
     )
     await runtime.commit(session)
     return LikeOut(liked=False, like_count=post.like_count)
@@ -69,7 +61,7 @@ async def likes(
     rows = await engagement.likers(
         session,
         viewer=viewer.user if viewer else None,
-        post_id=_id(post_id, "post"),
+        post_id=path_id(post_id, "post"),
         before_id=page.before_id(),
         limit=page.limit,
     )
@@ -122,8 +114,8 @@ async def comments(
     rows = await engagement.list_comments(
         session,
         viewer=user,
-        post_id=_id(post_id, "post"),
-        parent_id=_id(parent_id, "comment") if parent_id else None,
+        post_id=path_id(post_id, "post"),
+        parent_id=path_id(parent_id, "comment") if parent_id else None,
         after_id=after_id,
         limit=page.limit,
     )
@@ -152,7 +144,7 @@ async def comment(
         session,
         ids=runtime.ids,
         viewer=user,
-        post_id=_id(post_id, "post"),
+        post_id=path_id(post_id, "post"),
         text=body.text,
         parent_id=body.parent_id,
     )
@@ -168,7 +160,7 @@ async def delete_comment(
     """Delete a comment: its author, the post's author or an admin."""
     # Notifications about the comment go with it: their foreign key cascades.
     await engagement.delete_comment(
-        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
+        session, ids=runtime.ids, viewer=user, comment_id=path_id(comment_id, "comment")
     )
     await runtime.commit(session)
 
@@ -179,7 +171,7 @@ async def like_comment(
 ) -> LikeOut:
     """Like a comment (idempotent)."""
     target, _ = await engagement.like_comment(
-        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
+        session, ids=runtime.ids, viewer=user, comment_id=path_id(comment_id, "comment")
     )
     await runtime.commit(session)
     return LikeOut(liked=True, like_count=target.like_count)
@@ -191,7 +183,7 @@ async def unlike_comment(
 ) -> LikeOut:
     """Take a comment like back (idempotent)."""
     target, _ = await engagement.unlike_comment(
-        session, ids=runtime.ids, viewer=user, comment_id=_id(comment_id, "comment")
+        session, ids=runtime.ids, viewer=user, comment_id=path_id(comment_id, "comment")
     )
     await runtime.commit(session)
     return LikeOut(liked=False, like_count=target.like_count)
@@ -202,7 +194,9 @@ async def save(
     post_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> SaveOut:
     """Save a post (idempotent)."""
-    await engagement.save_post(session, ids=runtime.ids, viewer=user, post_id=_id(post_id, "post"))
+    await engagement.save_post(
+        session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post")
+    )
     await session.commit()
     return SaveOut(saved=True)
 
@@ -210,7 +204,7 @@ async def save(
 @router.delete("/posts/{post_id}/save")
 async def unsave(post_id: str, user: CurrentUser, session: SessionDep) -> SaveOut:
     """Unsave a post (idempotent)."""
-    await engagement.unsave_post(session, viewer=user, post_id=_id(post_id, "post"))
+    await engagement.unsave_post(session, viewer=user, post_id=path_id(post_id, "post"))
     await session.commit()
     return SaveOut(saved=False)
 

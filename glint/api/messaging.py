@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from glint.errors import NotFound, ValidationFailed
+from glint.errors import ValidationFailed
 from glint.http import uploads
 from glint.http.deps import (
     CurrentUser,
@@ -36,16 +36,9 @@ from glint.messaging.schemas import (
 )
 from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
 from glint.realtime import service as realtime_service
-from glint.schemas import parse_path_id
+from glint.schemas import path_id
 
 router = APIRouter(tags=["messages"])
-
-
-def _id(value: str, what: str) -> int:
-    parsed = parse_path_id(value)
-    if parsed is None:
-        raise NotFound(f"No such {what}.")
-    return parsed
 
 
 async def _one(
@@ -110,7 +103,7 @@ async def get_conversation(
 ) -> ConversationOut:
     """One conversation the user is in."""
     found = await messaging_service.membership(
-        session, user=user, conversation_id=_id(conversation_id, "conversation")
+        session, user=user, conversation_id=path_id(conversation_id, "conversation")
     )
     return await _one(session, user, urls, found)
 
@@ -129,7 +122,7 @@ async def update_conversation(
         session,
         ids=runtime.ids,
         user=user,
-        conversation_id=_id(conversation_id, "conversation"),
+        conversation_id=path_id(conversation_id, "conversation"),
         muted=body.muted,
         title=body.title,
     )
@@ -143,7 +136,7 @@ async def accept(
 ) -> Response:
     """A message request becomes a normal conversation."""
     await messaging_service.accept(
-        session, user=user, conversation_id=_id(conversation_id, "conversation")
+        session, user=user, conversation_id=path_id(conversation_id, "conversation")
     )
     await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -163,7 +156,7 @@ async def add_participants(
         session,
         ids=runtime.ids,
         user=user,
-        conversation_id=_id(conversation_id, "conversation"),
+        conversation_id=path_id(conversation_id, "conversation"),
         usernames=body.usernames,
     )
     await runtime.commit(session)
@@ -176,7 +169,10 @@ async def leave(
 ) -> Response:
     """Leave a group."""
     await messaging_service.leave(
-        session, ids=runtime.ids, user=user, conversation_id=_id(conversation_id, "conversation")
+        session,
+        ids=runtime.ids,
+        user=user,
+        conversation_id=path_id(conversation_id, "conversation"),
     )
     await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -194,7 +190,7 @@ async def list_messages(
     rows = await messages_service.page(
         session,
         viewer=user,
-        conversation_id=_id(conversation_id, "conversation"),
+        conversation_id=path_id(conversation_id, "conversation"),
         before_id=page.before_id(),
         limit=page.limit,
     )
@@ -266,7 +262,7 @@ async def send_message(
     session: SessionDep,
 ) -> MessageOut:
     """Send a message; the same client_id again returns the same message (200)."""
-    cid = _id(conversation_id, "conversation")
+    cid = path_id(conversation_id, "conversation")
     await messaging_service.membership(session, user=user, conversation_id=cid)
     outgoing = await _outgoing(request)
     message, created = await messages_service.send(
@@ -293,7 +289,7 @@ async def mark_read(
         session,
         ids=runtime.ids,
         user=user,
-        conversation_id=_id(conversation_id, "conversation"),
+        conversation_id=path_id(conversation_id, "conversation"),
         message_id=body.message_id,
     )
     await runtime.commit(session)
@@ -306,7 +302,10 @@ async def typing(
 ) -> Response:
     """Tell the others you are typing; it lapses after 5 s and is never stored."""
     await realtime_service.typing(
-        session, hub=runtime.hub, user=user, conversation_id=_id(conversation_id, "conversation")
+        session,
+        hub=runtime.hub,
+        user=user,
+        conversation_id=path_id(conversation_id, "conversation"),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -322,7 +321,11 @@ async def react(
 ) -> MessageOut:
     """React to a message; a new reaction replaces your old one."""
     message = await messages_service.react(
-        session, ids=runtime.ids, user=user, message_id=_id(message_id, "message"), emoji=body.emoji
+        session,
+        ids=runtime.ids,
+        user=user,
+        message_id=path_id(message_id, "message"),
+        emoji=body.emoji,
     )
     await runtime.commit(session)
     (shaped,) = await presenter.messages_out(session, viewer=user, urls=urls, messages=[message])
@@ -335,7 +338,7 @@ async def unreact(
 ) -> MessageOut:
     """Take your reaction back."""
     message = await messages_service.react(
-        session, ids=runtime.ids, user=user, message_id=_id(message_id, "message"), emoji=None
+        session, ids=runtime.ids, user=user, message_id=path_id(message_id, "message"), emoji=None
     )
     await runtime.commit(session)
     (shaped,) = await presenter.messages_out(session, viewer=user, urls=urls, messages=[message])
@@ -348,7 +351,7 @@ async def unsend(
 ) -> Response:
     """Unsend: the sender removes the message for everyone."""
     await messages_service.unsend(
-        session, ids=runtime.ids, user=user, message_id=_id(message_id, "message")
+        session, ids=runtime.ids, user=user, message_id=path_id(message_id, "message")
     )
     await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

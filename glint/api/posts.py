@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from glint.accounts import service as accounts_service
-from glint.errors import NotFound, ValidationFailed
+from glint.errors import ValidationFailed
 from glint.http import uploads
 from glint.http.deps import (
     CurrentUser,
@@ -29,16 +29,9 @@ from glint.posts.schemas import (
     PostOut,
     PostPatchIn,
 )
-from glint.schemas import clean_text, parse_path_id
+from glint.schemas import path_id
 
 router = APIRouter(tags=["posts"])
-
-
-def _post_id(value: str) -> int:
-    parsed = parse_path_id(value)
-    if parsed is None:
-        raise NotFound("No such post.")
-    return parsed
 
 
 async def _read_photos(
@@ -56,15 +49,6 @@ async def _read_photos(
         alt = alt_texts[index].strip() if index < len(alt_texts) else None
         photos.append(posts_service.NewPhoto(data=data, alt_text=alt or None))
     return photos
-
-
-def _text(value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return clean_text(value.strip())
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), fields={field: str(exc)}) from exc
 
 
 @router.post(
@@ -90,15 +74,15 @@ async def create_post(
     filter: Annotated[FilterName, Form()] = "none",
 ) -> PostOut:
     """Upload a post: stored and queued now, processed in the background (202)."""
-    photos = await _read_photos(image, [_text(a, "alt_text") or "" for a in alt_text])
+    photos = await _read_photos(image, [uploads.form_text(a, "alt_text") or "" for a in alt_text])
     post = await posts_service.create_post(
         session,
         ids=runtime.ids,
         storage=runtime.storage,
         author=user,
         photos=photos,
-        caption=_text(caption, "caption") or "",
-        location_name=_text(location_name, "location_name"),
+        caption=uploads.form_text(caption, "caption") or "",
+        location_name=uploads.form_text(location_name, "location_name"),
         location_lat=location_lat,
         location_lng=location_lng,
         filter_name=filter,
@@ -113,7 +97,7 @@ async def get_post(
 ) -> PostOut:
     """One post, if the viewer may see it."""
     user = viewer.user if viewer else None
-    post = await posts_service.get_post(session, viewer=user, post_id=_post_id(post_id))
+    post = await posts_service.get_post(session, viewer=user, post_id=path_id(post_id, "post"))
     (shaped,) = await presenter.posts_out(session, posts=[post], viewer=user, urls=urls)
     return shaped
 
@@ -129,7 +113,7 @@ async def update_post(
 ) -> PostOut:
     """Edit a post's caption, comment switch or alt texts (author only)."""
     post = await posts_service.update_post(
-        session, ids=runtime.ids, viewer=user, post_id=_post_id(post_id), changes=body
+        session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post"), changes=body
     )
     await runtime.commit(session)
     (shaped,) = await presenter.posts_out(session, posts=[post], viewer=user, urls=urls)
@@ -142,7 +126,7 @@ async def delete_post(
 ) -> Response:
     """Delete a post everywhere at once (author or admin)."""
     await posts_service.delete_post(
-        session, ids=runtime.ids, viewer=user, post_id=_post_id(post_id)
+        session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post")
     )
     await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

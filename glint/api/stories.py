@@ -3,13 +3,13 @@ highlights."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import UserSummary
-from glint.errors import NotFound, ValidationFailed
 from glint.http import uploads
 from glint.http.deps import (
     CurrentUser,
@@ -22,8 +22,8 @@ from glint.http.deps import (
 )
 from glint.messaging import presenter as messaging_presenter
 from glint.messaging.schemas import MessageOut
-from glint.paging import Page, page_by_id
-from glint.schemas import clean_text, parse_path_id
+from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
+from glint.schemas import path_id
 from glint.stories import close_friends, highlights, presenter
 from glint.stories import service as stories_service
 from glint.stories import tray as stories_tray
@@ -43,22 +43,6 @@ from glint.stories.schemas import (
 )
 
 router = APIRouter(tags=["stories"])
-
-
-def _id(value: str, what: str) -> int:
-    parsed = parse_path_id(value)
-    if parsed is None:
-        raise NotFound(f"No such {what}.")
-    return parsed
-
-
-def _text(value: str | None, field: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return clean_text(value.strip()) or None
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), fields={field: str(exc)}) from exc
 
 
 @router.post(
@@ -87,8 +71,8 @@ async def create_story(
         storage=runtime.storage,
         author=user,
         photo=await uploads.read_photo(media),
-        caption=_text(caption, "caption"),
-        alt_text=_text(alt_text, "alt_text"),
+        caption=uploads.form_text(caption, "caption") or None,
+        alt_text=uploads.form_text(alt_text, "alt_text") or None,
         audience=Audience(audience),
         now=runtime.clock.now(),
     )
@@ -98,17 +82,47 @@ async def create_story(
 
 @router.get("/stories/feed")
 async def tray(
-    user: CurrentUser, runtime: RuntimeDep, urls: MediaUrlsDep, session: SessionDep
+    page: PageParamsDep,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    urls: MediaUrlsDep,
+    session: SessionDep,
 ) -> TrayOut:
     """The story tray: own first, then accounts with unseen stories, then the rest."""
-    entries = await stories_tray.read_tray(
+    entries, last = await stories_tray.read_tray_page(
         session,
         trays=runtime.trays,
         generations=runtime.generations,
         viewer=user,
         now=runtime.clock.now(),
+        limit=page.limit,
+        after=_tray_position(page.cursor),
     )
-    return TrayOut(items=presenter.tray_out(entries, viewer=user, urls=urls))
+    cursor = (
+        encode_cursor({"g": last.group, "t": _micros(last.latest), "a": last.author_id})
+        if last is not None
+        else None
+    )
+    return TrayOut(items=presenter.tray_out(entries, viewer=user, urls=urls), next_cursor=cursor)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _micros(moment: dt.datetime) -> int:
+    # Exact, so two authors whose newest stories share a millisecond still page apart.
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _tray_position(cursor: str | None) -> stories_tray.TrayPosition | None:
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    return stories_tray.TrayPosition(
+        group=cursor_int(position, "g"),
+        latest=_EPOCH + dt.timedelta(microseconds=cursor_int(position, "t")),
+        author_id=cursor_int(position, "a"),
+    )
 
 
 @router.get("/stories/{story_id}")
@@ -118,7 +132,7 @@ async def get_story(
     """One story, if the viewer may see it now."""
     user = viewer.user if viewer else None
     story, _ = await stories_service.visible_story(
-        session, viewer=user, story_id=_id(story_id, "story"), now=runtime.clock.now()
+        session, viewer=user, story_id=path_id(story_id, "story"), now=runtime.clock.now()
     )
     (shaped,) = await presenter.stories_out(session, stories=[story], viewer=user, urls=urls)
     return shaped
@@ -133,7 +147,7 @@ async def view_story(
         session,
         ids=runtime.ids,
         viewer=user,
-        story_id=_id(story_id, "story"),
+        story_id=path_id(story_id, "story"),
         now=runtime.clock.now(),
     )
     await runtime.commit(session)
@@ -153,7 +167,7 @@ async def story_viewers(
     rows = await stories_service.viewers(
         session,
         viewer=user,
-        story_id=_id(story_id, "story"),
+        story_id=path_id(story_id, "story"),
         before_id=page.before_id(),
         limit=page.limit,
         now=runtime.clock.now(),
@@ -171,7 +185,7 @@ async def delete_story(
         session,
         ids=runtime.ids,
         viewer=user,
-        story_id=_id(story_id, "story"),
+        story_id=path_id(story_id, "story"),
         now=runtime.clock.now(),
     )
     await runtime.commit(session)
@@ -197,7 +211,7 @@ async def reply_to_story(
         ids=runtime.ids,
         storage=runtime.storage,
         viewer=user,
-        story_id=_id(story_id, "story"),
+        story_id=path_id(story_id, "story"),
         text=body.text,
         now=runtime.clock.now(),
     )
@@ -291,7 +305,7 @@ async def update_highlight(
     session: SessionDep,
 ) -> HighlightOut:
     """Change a highlight's title, cover or stories."""
-    hid = _id(highlight_id, "highlight")
+    hid = path_id(highlight_id, "highlight")
     await highlights.update(
         session,
         owner=user,
@@ -312,6 +326,6 @@ async def delete_highlight(
     highlight_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """Delete a highlight (its stories stay until nothing keeps them)."""
-    await highlights.delete(session, owner=user, highlight_id=_id(highlight_id, "highlight"))
+    await highlights.delete(session, owner=user, highlight_id=path_id(highlight_id, "highlight"))
     await runtime.commit(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

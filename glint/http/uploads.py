@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.datastructures import UploadFile
 
-from glint.errors import PayloadTooLarge
+from glint.errors import PayloadTooLarge, ValidationFailed
 from glint.media import service as media_service
+from glint.schemas import clean_text
 
 TOO_LARGE = f"Each photo may be at most {media_service.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
 
@@ -19,3 +20,13 @@ async def read_photo(upload: UploadFile) -> bytes:
     if len(data) > limit:
         raise PayloadTooLarge(TOO_LARGE)
     return data
+
+
+def form_text(value: str | None, field: str) -> str | None:
+    """A text field of a form, trimmed; 422 naming the field when it cannot be stored."""
+    if value is None:
+        return None
+    try:
+        return clean_text(value.strip())
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={field: str(exc)}) from exc

@@ -10,7 +10,8 @@ from typing import Protocol, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from glint.infra.breaker import CircuitBreaker, CircuitOpen
+from glint.infra import redis_client
+from glint.infra.breaker import CircuitBreaker
 
 T = TypeVar("T")
 
@@ -134,17 +135,7 @@ class RedisCache:
         self._breaker = breaker or CircuitBreaker("redis")
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise CacheUnavailable(str(exc)) from exc
-        try:
-            result = await operation()
-        except (RedisError, OSError) as exc:
-            self._breaker.failed()
-            raise CacheUnavailable(str(exc)) from exc
-        self._breaker.succeeded()
-        return result
+        return await redis_client.guarded(self._breaker, operation, unavailable=CacheUnavailable)
 
     def _key(self, key: str) -> str:
         return self._prefix + key

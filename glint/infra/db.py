@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -142,6 +142,19 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
         statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+def among(
+    session: AsyncSession, column: QueryableAttribute[int], ids: Collection[int]
+) -> sa.ColumnElement[bool]:
+    """SQL: the column is one of these IDs. On PostgreSQL one array parameter (`= ANY`), so the
+    statement is the same for any number of IDs (prepared once, no SQL of thousands of
+    placeholders to build); IN elsewhere."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.literal(list(ids), type_=ARRAY(sa.BigInteger)))
+    return column.in_(list(ids))
 
 
 async def newest_ids_by_key(

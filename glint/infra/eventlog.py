@@ -18,14 +18,14 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from glint.infra.breaker import CircuitBreaker, CircuitOpen
+from glint.infra import redis_client
+from glint.infra.breaker import CircuitBreaker
 from glint.infra.db import Base, Database, UTCDateTime, utcnow
 from glint.infra.ids import IdGenerator, min_id_at
-from glint.infra.pubsub import honour_cancellation
 
 DEFAULT_LIMIT = 100
 MAX_ID_LENGTH = 64  # longer `after` values are garbage, never parsed
@@ -315,19 +315,12 @@ class RedisEventLog:
         return f"{self._prefix}{user_id}"
 
     async def _run(self, pipe: aioredis.client.Pipeline) -> list[Any]:
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise EventLogUnavailable(str(exc)) from exc
-        try:
-            results = list(await pipe.execute(raise_on_error=False))
-        except (RedisError, OSError) as exc:
-            self._breaker.failed()
-            raise EventLogUnavailable(str(exc)) from exc
-        finally:
-            honour_cancellation()
-        self._breaker.succeeded()
-        return results
+        results = await redis_client.guarded(
+            self._breaker,
+            lambda: pipe.execute(raise_on_error=False),
+            unavailable=EventLogUnavailable,
+        )
+        return list(results)
 
     async def append(self, user_id: int, payload: bytes) -> str:
         """XADD with the cap, and push the expiry out."""

@@ -12,6 +12,10 @@ import threading
 import time
 from typing import Protocol
 
+import sqlalchemy as sa
+
+from glint.infra.db import Database
+
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 EPOCH_MS = int(EPOCH.timestamp() * 1000)
 SHARD_BITS = 13
@@ -87,3 +91,25 @@ class ProcessShardAllocator:
     async def allocate(self) -> int:
         """A shard from the process ID."""
         return os.getpid() & MAX_SHARD
+
+
+SHARD_SEQUENCE = "id_shards"
+
+
+class SequenceShardAllocator:
+    """Scale-out: a PostgreSQL sequence numbers every process that starts.
+
+    The database is durable where a cache is not: a Redis restart (or flush) would start a
+    counter over and hand a running process's shard to the next one, and their IDs could
+    collide. A sequence never goes back (8,192 starts wrap around, long after the first
+    process of that number is gone).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def allocate(self) -> int:
+        """The next number of the sequence, within the shard space."""
+        async with self._db.session() as session:
+            value = await session.scalar(sa.text(f"SELECT nextval('{SHARD_SEQUENCE}')"))
+        return int(value or 0) & MAX_SHARD

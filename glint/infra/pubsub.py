@@ -19,7 +19,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from glint.infra.breaker import CircuitBreaker, CircuitOpen
+from glint.infra import redis_client
+from glint.infra.breaker import CircuitBreaker
 from glint.infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -174,21 +175,14 @@ class RedisPubSub:
         """PUBLISH each message in one pipelined round trip."""
         if not messages:
             return
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise PubSubUnavailable(str(exc)) from exc
-        try:
+
+        async def publish() -> None:
             async with self._client.pipeline(transaction=False) as pipe:
                 for channel, data in messages:
                     pipe.publish(self._prefix + channel, data)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
-            self._breaker.failed()
-            raise PubSubUnavailable(str(exc)) from exc
-        finally:
-            honour_cancellation()
-        self._breaker.succeeded()
+
+        await redis_client.guarded(self._breaker, publish, unavailable=PubSubUnavailable)
 
     async def subscribe(self, channel: str) -> None:
         """Queue the SUBSCRIBE and wait (briefly) for Redis to confirm it."""
@@ -288,7 +282,7 @@ class RedisPubSub:
         self._commands = commands
         self._snapshot = set(self._wanted)
         await pubsub.subscribe(*sorted(self._snapshot), self._marker)
-        honour_cancellation()
+        redis_client.honour_cancellation()
         reader = asyncio.create_task(self._read(pubsub, after_failure=after_failure))
         writer = asyncio.create_task(self._write(pubsub, commands))
         try:
@@ -308,14 +302,14 @@ class RedisPubSub:
     ) -> None:
         while (command := await commands.get()) is not None:
             await pubsub.execute_command(*command)
-            honour_cancellation()
+            redis_client.honour_cancellation()
 
     async def _read(self, pubsub: aioredis.client.PubSub, *, after_failure: bool) -> None:
         loop = asyncio.get_running_loop()
         heard = pinged = loop.time()
         while True:
             message = await pubsub.get_message(timeout=self._keepalive / 3)
-            honour_cancellation()
+            redis_client.honour_cancellation()
             now = loop.time()
             if message is None:
                 if now - heard > self._keepalive * 2:
@@ -357,14 +351,6 @@ class RedisPubSub:
             except Exception:  # one bad message must not stop delivery of the others
                 log.exception("pubsub_listener_failed", channel=channel)
         return False
-
-
-def honour_cancellation() -> None:
-    """Raise CancelledError if this task was cancelled: redis-py (8.1) swallows a cancellation
-    that lands inside one of its calls about one time in five, and the task would run on."""
-    current = asyncio.current_task()
-    if current is not None and current.cancelling():
-        raise asyncio.CancelledError
 
 
 def _text(value: object) -> str:

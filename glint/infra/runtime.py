@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.config import Settings
@@ -140,7 +139,6 @@ async def start(settings: Settings) -> Runtime:
     redis: aioredis.Redis | None = None
     breaker: CircuitBreaker | None = None
     cache: cache_mod.Cache
-    allocator: ids_mod.ShardAllocator
     timelines: timelines_mod.TimelineStore
     trays: trays_mod.TrayStore
     fresh_for = dt.timedelta(days=settings.feed_active_days)
@@ -162,7 +160,6 @@ async def start(settings: Settings) -> Runtime:
         limiter = ratelimit_mod.redis_rate_limiter(
             settings.redis_url, prefix=settings.redis_prefix, enabled=settings.rate_limits_enabled
         )
-        allocator = redis_client.RedisShardAllocator(redis, prefix=settings.redis_prefix)
     else:
         cache = cache_mod.MemoryCache()
         timelines = timelines_mod.SqlTimelineStore(
@@ -170,14 +167,14 @@ async def start(settings: Settings) -> Runtime:
         )
         trays = trays_mod.SqlTrayStore(database, fresh_for=fresh_for)
         limiter = ratelimit_mod.memory_rate_limiter(enabled=settings.rate_limits_enabled)
-        allocator = ids_mod.ProcessShardAllocator()
-    try:
-        shard = await allocator.allocate()
-    except (RedisError, OSError):
-        # Redis down at start must not keep the API down; a process-derived shard is unique
-        # on this machine, and a clash with another machine needs the same millisecond too.
-        log.warning("shard_allocation_fell_back", reason="redis unreachable")
-        shard = await ids_mod.ProcessShardAllocator().allocate()
+    # SQLite is one machine's: the process ID tells its processes apart. PostgreSQL may serve
+    # many machines: its sequence numbers every process, durably.
+    allocator: ids_mod.ShardAllocator = (
+        ids_mod.ProcessShardAllocator()
+        if database.is_sqlite
+        else ids_mod.SequenceShardAllocator(database)
+    )
+    shard = await allocator.allocate()
     ids = ids_mod.IdGenerator(shard)
     jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
     if settings.broker_url:

@@ -14,11 +14,11 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from glint.infra.breaker import CircuitBreaker, CircuitOpen
+from glint.infra import redis_client
+from glint.infra.breaker import CircuitBreaker
 from glint.infra.db import Base, Database, UTCDateTime, utcnow
 
 # Above the most accounts one user may follow (7,500): a full tray loses nobody in practice.
@@ -268,17 +268,9 @@ class RedisTrayStore:
         return f"{self._prefix}{user_id}:fresh"
 
     async def _run(self, pipe: aioredis.client.Pipeline) -> list[object]:
-        try:
-            self._breaker.before_call()
-        except CircuitOpen as exc:
-            raise TrayUnavailable(str(exc)) from exc
-        try:
-            results = list(await pipe.execute())
-        except (RedisError, OSError) as exc:
-            self._breaker.failed()
-            raise TrayUnavailable(str(exc)) from exc
-        self._breaker.succeeded()
-        return results
+        return list(
+            await redis_client.guarded(self._breaker, pipe.execute, unavailable=TrayUnavailable)
+        )
 
     async def read(
         self, user_id: int, *, now_ms: int, generation: int

@@ -1,4 +1,4 @@
-"""Background work of messages: processing a photo message, and removing unsent photos.
+"""Background work of messages: processing a photo message (unsent photos go by `media.jobs`).
 
 Each handler is a subscriber of one message event; `glint.wiring` says which.
 """
@@ -73,10 +73,3 @@ async def photo_not_processed(
 ) -> None:
     """The pipeline ran out of tries: the message fails, with the reason."""
     await _fail(ctx, event, f"Processing failed after retries: {error}")
-
-
-async def remove_message_objects(ctx: JobContext, event: events.MessageUnsent) -> None:
-    """An unsent message's photo leaves storage."""
-    await media_service.delete_objects(
-        ctx.runtime.storage, keys=event.object_keys, prefixes=event.object_prefixes
-    )

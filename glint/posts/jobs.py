@@ -1,5 +1,6 @@
-"""Background work of posts: the image pipeline (processing → published | failed), removing a
-deleted post's objects, dropping changed posts from the cache, and recounting counters.
+"""Background work of posts: the image pipeline (processing → published | failed), dropping
+changed posts from the cache, and recounting counters (a deleted post's objects go by
+`media.jobs.delete_objects`).
 
 Each handler is a subscriber of one or more post events; `glint.wiring` says which.
 """
@@ -152,13 +153,6 @@ async def _render(
         )
         await session.commit()
     return True
-
-
-async def remove_post_objects(ctx: JobContext, event: events.PostDeleted) -> None:
-    """A deleted post's originals and renditions leave storage."""
-    await media_service.delete_objects(
-        ctx.runtime.storage, keys=event.object_keys, prefixes=event.object_prefixes
-    )
 
 
 async def forget_cached_post(ctx: JobContext, event: ShowsInPost) -> None:

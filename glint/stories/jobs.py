@@ -1,5 +1,5 @@
 """Background work of stories: the pipeline (processing → published | failed), fan-out into
-trays, merges when the graph grows, reply notifications, removing objects, and the hourly
+trays, merges when the graph grows, reply notifications, and the hourly
 clean-up of expired stories no highlight keeps.
 
 Each handler is a subscriber of one event (or a periodic task); `glint.wiring` says which.
@@ -210,13 +210,6 @@ async def notify_reply(ctx: JobContext, event: events.StoryReplied) -> None:
             group=f"story_reply:{event.message_id}",
         )
         await runtime.commit(session)
-
-
-async def remove_story_objects(ctx: JobContext, event: events.StoryDeleted) -> None:
-    """A removed story's original and renditions leave storage."""
-    await media_service.delete_objects(
-        ctx.runtime.storage, keys=event.object_keys, prefixes=event.object_prefixes
-    )
 
 
 def _expired(now: dt.datetime) -> sa.ColumnElement[bool]:

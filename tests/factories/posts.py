@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from tests.factories import images
 from tests.factories.accounts import TestUser
+from tests.factories.processing import until_processed
 
 
 async def upload(
@@ -30,16 +30,7 @@ async def wait_for_post(
     client: httpx.AsyncClient, user: TestUser, post_id: str, *, within: float = 60.0
 ) -> dict[str, Any]:
     """Poll the post (as its author) until it leaves `processing`."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        response = await client.get(f"/posts/{post_id}", headers=user.auth)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] != "processing":
-            return body
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"post {post_id} still processing after {within}s")
-        await asyncio.sleep(0.1)
+    return await until_processed(client, user, f"/posts/{post_id}", within=within)
 
 
 async def published_post(

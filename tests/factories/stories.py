@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from tests.factories import images
 from tests.factories.accounts import TestUser
+from tests.factories.processing import until_processed
 
 
 async def upload_story(
@@ -33,16 +33,7 @@ async def wait_for_story(
     client: httpx.AsyncClient, user: TestUser, story_id: str, *, within: float = 60.0
 ) -> dict[str, Any]:
     """Poll the story (as its author) until it leaves `processing`."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        response = await client.get(f"/stories/{story_id}", headers=user.auth)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] != "processing":
-            return body
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"story {story_id} still processing after {within}s")
-        await asyncio.sleep(0.1)
+    return await until_processed(client, user, f"/stories/{story_id}", within=within)
 
 
 async def published_story(

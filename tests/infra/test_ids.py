@@ -72,6 +72,17 @@ def test_out_of_range_shards_are_refused(shard: int) -> None:
 
 
 async def test_runtime_allocates_a_valid_shard(runtime: Runtime) -> None:
-    # Embedded: from the process; scale-out: a Redis counter, so processes differ.
+    # Embedded: from the process; scale-out: a PostgreSQL sequence, so processes differ.
     assert 0 <= runtime.ids.shard <= ids.MAX_SHARD
     assert ids.shard_of(runtime.ids.next_id()) == runtime.ids.shard
+
+
+async def test_each_process_start_gets_a_new_shard_from_the_database(
+    clean_runtime: Runtime,
+) -> None:
+    if clean_runtime.db.is_sqlite:
+        pytest.skip("SQLite: shards come from the process ID (one machine)")
+    # Wiping every table and every Redis key (as each test does) never hands out a shard again.
+    allocator = ids.SequenceShardAllocator(clean_runtime.db)
+    starts = [await allocator.allocate() for _ in range(4)]
+    assert len({*starts, clean_runtime.ids.shard}) == 5

@@ -40,7 +40,12 @@ BACKGROUND = Counter(
     ["like.created:notifications", "comment.created:notifications", "follow.created:notifications"]
 )
 PROMPT = Counter(
-    ["like.created:posts.uncache", "comment.created:posts.uncache", "follow.created:feeds.timeline"]
+    [
+        "like.created:posts.uncache",
+        "comment.created:posts.uncache",
+        "follow.created:feeds.timeline",
+        "follow.created:stories.tray",
+    ]
 )
 
 
@@ -227,7 +232,7 @@ async def test_a_crash_right_after_the_commit_loses_no_consequence(
 
     # The job rows committed with the change, one per subscriber, and nothing ran.
     written = await _jobs(rt, background + prompt)
-    assert len(written) == len(background) + len(prompt) == 6
+    assert len(written) == len(background) + len(prompt) == 7
     assert Counter(job.name for job in written if job.id in background) == BACKGROUND
     assert Counter(job.name for job in written if job.id in prompt) == PROMPT
     assert all(job.status == "queued" and job.attempts == 0 for job in written)
@@ -276,7 +281,7 @@ async def test_a_rolled_back_change_leaves_no_job_and_no_consequence(
     async with rt.db.session() as session:
         await _like_comment_follow(session, rt, scene)
         assert len(session.info[events.SESSION_JOBS_KEY]) == 3  # emitted, not yet committed
-        assert len(session.info[events.SESSION_PROMPT_KEY]) == 3
+        assert len(session.info[events.SESSION_PROMPT_KEY]) == 4  # follow: timeline and tray
         await session.rollback()
     with pytest.raises(RuntimeError, match="the request failed"):
         await _fail_after_acting(rt, scene)
