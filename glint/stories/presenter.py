@@ -52,7 +52,8 @@ def story_out(
         failure_reason=story.failure_reason if own else None,
         created_at=story.created_at,
         expires_at=story.expires_at,
-        viewer=StoryViewerState(seen=story.id in seen) if viewer is not None else None,
+        # An author has seen what they posted.
+        viewer=StoryViewerState(seen=own or story.id in seen) if viewer is not None else None,
         view_count=story.view_count if own else None,
     )
 

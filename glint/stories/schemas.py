@@ -15,8 +15,6 @@ MAX_CAPTION = 500
 MAX_ALT_TEXT = 1000
 MAX_TITLE = 50
 MAX_HIGHLIGHT_STORIES = 100
-# Tray entries answered at once: own first, then unseen, then the rest (each newest first).
-TRAY_LIMIT = 150
 AudienceName = Literal["followers", "close_friends"]
 
 
@@ -56,9 +54,10 @@ class TrayItemOut(Schema):
 
 
 class TrayOut(Schema):
-    """The story tray."""
+    """One page of the story tray."""
 
     items: list[TrayItemOut]
+    next_cursor: str | None
 
 
 class StoryViewerOut(Schema):

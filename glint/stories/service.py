@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
 from glint.errors import Forbidden, NotFound, ValidationFailed
+from glint.infra import db as db_mod
 from glint.infra.db import insert_ignore
 from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
@@ -236,7 +237,7 @@ async def seen_ids(session: AsyncSession, *, viewer_id: int, story_ids: list[int
         return set()
     rows = await session.scalars(
         sa.select(StoryView.story_id).where(
-            StoryView.viewer_id == viewer_id, StoryView.story_id.in_(story_ids)
+            StoryView.viewer_id == viewer_id, db_mod.among(session, StoryView.story_id, story_ids)
         )
     )
     return set(rows)

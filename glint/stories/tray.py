@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.feeds import timeline as feeds_timeline
+from glint.infra import db as db_mod
 from glint.infra.timelines import Generations
 from glint.infra.trays import TrayStore, TrayUnavailable
+from glint.social.models import Follow, Mute
 from glint.stories import service as stories_service
-from glint.stories.models import Story, live
-from glint.stories.schemas import TRAY_LIMIT
+from glint.stories.models import Story, StoryView, live
 
 
 @dataclass(slots=True)
@@ -89,6 +90,125 @@ async def _candidates(
     return {author for author, _ in entries} | {viewer_id}
 
 
+@dataclass(frozen=True, slots=True)
+class TrayPosition:
+    """Where a tray page ends: rank group (0 own, 1 unseen, 2 seen), newest story, author."""
+
+    group: int
+    latest: dt.datetime
+    author_id: int
+
+
+def _ranked(
+    viewer_id: int, candidates: set[int], now: dt.datetime, session: AsyncSession
+) -> sa.Select[tuple[int, int, dt.datetime]]:
+    """SQL: the candidates whose live stories the viewer may see in the tray, one row each
+    (author, group, newest story), in tray order."""
+    followed = sa.exists().where(
+        Follow.follower_id == viewer_id, Follow.followee_id == Story.author_id
+    )
+    muted = sa.exists().where(Mute.muter_id == viewer_id, Mute.muted_id == Story.author_id)
+    unseen = sa.case((StoryView.story_id.is_(None), 1), else_=0)
+    per_author = (
+        sa.select(
+            Story.author_id.label("author_id"),
+            sa.func.max(unseen).label("unseen"),
+            sa.func.max(Story.published_at).label("latest"),
+        )
+        .join(User, User.id == Story.author_id)
+        .outerjoin(
+            StoryView, sa.and_(StoryView.story_id == Story.id, StoryView.viewer_id == viewer_id)
+        )
+        .where(
+            db_mod.among(session, Story.author_id, candidates),
+            live(now),
+            stories_service.shown_to(viewer_id),
+            active_accounts(),
+            sa.or_(Story.author_id == viewer_id, sa.and_(followed, ~muted)),
+        )
+        .group_by(Story.author_id)
+        .subquery("per_author")
+    )
+    group = sa.case(
+        (per_author.c.author_id == viewer_id, 0), (per_author.c.unseen == 1, 1), else_=2
+    ).label("grp")
+    return sa.select(per_author.c.author_id, group, per_author.c.latest).order_by(
+        group, per_author.c.latest.desc(), per_author.c.author_id.desc()
+    )
+
+
+async def read_tray_page(
+    session: AsyncSession,
+    *,
+    trays: TrayStore,
+    generations: Generations,
+    viewer: User,
+    now: dt.datetime,
+    limit: int,
+    after: TrayPosition | None,
+) -> tuple[list[TrayEntry], TrayPosition | None]:
+    """One page of the viewer's tray: own entry first, then accounts with unseen stories, then
+    the rest, each group by most recent story; muted, blocked and unfollowed accounts never.
+    Ranked in one aggregate query; only the page's stories are loaded."""
+    candidates = await _candidates(
+        session, trays=trays, generations=generations, viewer_id=viewer.id, now=now
+    )
+    ranked = _ranked(viewer.id, candidates, now, session).subquery("ranked")
+    query = sa.select(ranked.c.author_id, ranked.c.grp, ranked.c.latest)
+    if after is not None:
+        query = query.where(
+            sa.or_(
+                ranked.c.grp > after.group,
+                sa.and_(ranked.c.grp == after.group, ranked.c.latest < after.latest),
+                sa.and_(
+                    ranked.c.grp == after.group,
+                    ranked.c.latest == after.latest,
+                    ranked.c.author_id < after.author_id,
+                ),
+            )
+        )
+    rows = list(
+        await session.execute(
+            query.order_by(ranked.c.grp, ranked.c.latest.desc(), ranked.c.author_id.desc()).limit(
+                limit + 1
+            )
+        )
+    )
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    following = TrayPosition(last.grp, last.latest, last.author_id) if last is not None else None
+    return await _entries(
+        session, viewer=viewer, now=now, author_ids=[row.author_id for row in page]
+    ), following
+
+
+async def _entries(
+    session: AsyncSession, *, viewer: User, now: dt.datetime, author_ids: list[int]
+) -> list[TrayEntry]:
+    """The tray entries of these authors, in this order, with their live stories."""
+    if not author_ids:
+        return []
+    stories = await session.scalars(
+        sa.select(Story)
+        .where(
+            db_mod.among(session, Story.author_id, author_ids),
+            live(now),
+            stories_service.shown_to(viewer.id),
+        )
+        .order_by(Story.id)
+    )
+    authors = await accounts_service.get_many(session, user_ids=author_ids)
+    entries = {author_id: TrayEntry(author=authors[author_id]) for author_id in author_ids}
+    for story in stories:
+        entries[story.author_id].stories.append(story)
+    every = [story.id for entry in entries.values() for story in entry.stories]
+    seen = await stories_service.seen_ids(session, viewer_id=viewer.id, story_ids=every)
+    for entry in entries.values():
+        own = entry.author.id == viewer.id  # an author has seen their own stories
+        entry.seen.update(story.id for story in entry.stories if own or story.id in seen)
+    return [entry for entry in entries.values() if entry.stories]
+
+
 async def read_tray(
     session: AsyncSession,
     *,
@@ -96,39 +216,16 @@ async def read_tray(
     generations: Generations,
     viewer: User,
     now: dt.datetime,
-    limit: int = TRAY_LIMIT,
+    limit: int = 100,
 ) -> list[TrayEntry]:
-    """The viewer's tray: own entry first, then accounts with unseen stories, then the rest,
-    each group by most recent story; muted, blocked and unfollowed accounts never."""
-    candidates = await _candidates(
-        session, trays=trays, generations=generations, viewer_id=viewer.id, now=now
+    """The first page of the viewer's tray (the web's home page shows one)."""
+    entries, _ = await read_tray_page(
+        session,
+        trays=trays,
+        generations=generations,
+        viewer=viewer,
+        now=now,
+        limit=limit,
+        after=None,
     )
-    allowed = await feeds_timeline.visible_home_authors(
-        session, viewer_id=viewer.id, author_ids=list(candidates)
-    )
-    if not allowed:
-        return []
-    stories = list(
-        await session.scalars(
-            sa.select(Story)
-            .where(Story.author_id.in_(allowed), live(now), stories_service.shown_to(viewer.id))
-            .order_by(Story.id)
-        )
-    )
-    seen = await stories_service.seen_ids(
-        session, viewer_id=viewer.id, story_ids=[story.id for story in stories]
-    )
-    authors = await accounts_service.get_many(
-        session, user_ids=list({story.author_id for story in stories})
-    )
-    entries: dict[int, TrayEntry] = {}
-    for story in stories:
-        entry = entries.setdefault(story.author_id, TrayEntry(author=authors[story.author_id]))
-        entry.stories.append(story)
-        if story.id in seen:
-            entry.seen.add(story.id)
-    ordered = sorted(
-        entries.values(),
-        key=lambda e: (e.author.id != viewer.id, not e.has_unseen, -e.latest_at.timestamp()),
-    )
-    return ordered[:limit]
+    return entries

@@ -38,6 +38,7 @@ async def test_own_first_then_unseen_then_seen_each_newest_first(
     await published_story(client, me)
     items = await tray(client, me)
     assert tray_names(items) == ["moe", "ben", "cat", "ann", "dan"]
+    assert items[0]["has_unseen"] is False  # its author has seen their own story
     assert [s["id"] for s in items[1]["stories"]] == [stories["ben"]["id"], newer["id"]]
     assert items[1]["latest_at"] >= items[2]["latest_at"]
 
@@ -139,3 +140,28 @@ async def test_the_tray_answers_from_the_database_while_its_store_is_down(
     items = await tray(client, me)
     assert tray_names(items) == ["bob", "ann"]
     assert [len(item["stories"]) for item in items] == [1, 1]
+
+
+async def test_the_tray_pages_in_its_order(client: httpx.AsyncClient) -> None:
+    me = await register(client, "moe")
+    names = [f"author{i}" for i in range(5)]
+    authors = {name: await register(client, name) for name in names}
+    await _follow(client, me, *names)
+    stories = {name: await published_story(client, authors[name]) for name in names}
+    await client.post(f"/stories/{stories['author3']['id']}/view", headers=me.auth)
+    await published_story(client, me)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = await client.get("/stories/feed", params=params, headers=me.auth)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["items"]) <= 2
+        seen += tray_names(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["moe", "author4", "author2", "author1", "author0", "author3"]
+    bad = await client.get("/stories/feed", params={"cursor": "nonsense"}, headers=me.auth)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
