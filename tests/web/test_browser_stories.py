@@ -20,7 +20,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Locator,
+    Page,
+    Playwright,
+    Request,
+    expect,
+    sync_playwright,
+)
 
 from tests.conftest import base_settings
 from tests.live import ROOT, LiveServer, settings_env
@@ -35,6 +43,7 @@ from tests.web.test_browser import (
     _require_chromium,
     _scene,
 )
+from tests.web.test_browser_messages import _stream_open
 
 pytestmark = pytest.mark.browser
 LIVE = 10_000  # ms: how long something pushed over the stream may take to show
@@ -160,11 +169,21 @@ def test_post_watch_reply_and_see_who_viewed(
     a.fill("[data-story-caption]", "Golden hour at the pier <3")
     expect(a.locator("[data-story-preview-caption]")).to_have_text("Golden hour at the pier <3")
     a.fill("input[name=alt_text]", "The sun setting over the sea")
+    polls: list[str] = []
+
+    def asked(request: Request) -> None:
+        if request.method == "GET" and re.search(r"/api/v1/stories/\d+$", request.url):
+            polls.append(request.url)
+
+    a.on("request", asked)
+    _stream_open(a)
     a.click("[data-story-share]")
     expect(a.locator("[data-story-status-line]")).to_have_text(
         re.compile(r"Uploading|Processing|Your story is live")
     )
     a.wait_for_url(f"{live.url}/", timeout=PROCESSED)
+    a.remove_listener("request", asked)
+    assert polls == []  # the stream said it was published: the page never had to ask
     expect(_ring(a, "alice")).not_to_have_attribute("data-ring", "none")  # a ring, no "+"
     expect(_circle(a, "alice").locator(".story-plus")).to_have_count(0)
 
@@ -194,7 +213,10 @@ def test_post_watch_reply_and_see_who_viewed(
     expect(_ring(b, "alice")).to_have_attribute("data-ring", "seen")
     expect(_ring(b, "alice")).to_have_class(re.compile(r"\bring-seen\b"))
 
-    # Bob opens it again and replies: typing pauses the story; the reply is confirmed.
+    # Alice waits in her inbox; bob opens the story again and replies from the viewer
+    # (typing pauses it); the reply is confirmed.
+    a.goto("/direct/inbox")
+    _stream_open(a)
     _circle(b, "alice").locator("a").click()
     _viewer_ready(b)
     reply = b.locator("[data-story-reply-text]")
@@ -207,21 +229,33 @@ def test_post_watch_reply_and_see_who_viewed(
     assert answered.value.status == 201
     expect(b.locator("[data-story-sent]")).to_have_text("Sent")
     expect(reply).to_have_value("")
+    reply.click()  # stays paused for the next reply
 
-    # Alice finds the reply in her inbox (not in requests), with the story quoted above it.
-    a.goto("/direct/inbox")
+    # The reply reaches alice's inbox (not her requests) at once; its thread quotes the story.
     row = a.locator(".conv", has_text="bob")
-    expect(row).to_contain_text("Replied to a story: What a sky!")
+    expect(row).to_contain_text("Replied to a story: What a sky!", timeout=LIVE)
+    expect(a.locator("[data-requests-count]")).to_have_text("")
     row.locator("a").click()
     a.wait_for_url(re.compile(r"/direct/t/\d+$"))
-    message = a.locator(".msg.kind-story_reply")
+    message = a.locator(".msg.kind-story_reply", has_text="What a sky!")
     expect(message.locator(".msg-text")).to_have_text("What a sky!")
-    quote = message.locator("a.story-quote img")
-    expect(quote).to_be_visible()
-    a.wait_for_function(
-        "() => { const img = document.querySelector('a.story-quote img');"
-        " return img.complete && img.naturalWidth > 0; }"
+    expect(message.locator(f"a.story-quote[href^='/stories/alice/{story_id}'] img")).to_be_visible()
+    _stream_open(a)
+    # A second reply arrives live: js/story-quote.js fills its quote in.
+    reply.fill("Those colours!")
+    reply.press("Enter")
+    expect(b.locator("[data-story-sent]")).to_have_text("Sent")
+    live_quote = a.locator(".msg.kind-story_reply", has_text="Those colours!").locator(
+        "a.story-quote img"
     )
+    expect(live_quote).to_be_visible(timeout=LIVE)
+    a.wait_for_function(
+        "() => [...document.querySelectorAll('a.story-quote img')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)"
+    )
+    b.keyboard.press("Escape")  # out of the reply box
+    b.keyboard.press("Escape")  # out of the viewer
+    b.wait_for_url(f"{live.url}/")
 
     # Alice opens her own story: 1 view, and bob in the viewer list.
     a.goto("/")

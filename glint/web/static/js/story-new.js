@@ -49,6 +49,7 @@ function setup(section) {
   const share = form.querySelector("[data-story-share]");
   let file = null;
   let previewUrl = "";
+  form.noValidate = true; // our own messages, in words, rather than the browser's bubbles
 
   const showError = (message) => {
     errorBox.textContent = message || "";
