@@ -39,13 +39,20 @@ def is_pulled(runtime: Runtime, *, follower_count: int) -> bool:
 async def recent_post_ids(
     session: AsyncSession, *, author_ids: Sequence[int], before_id: int | None, limit: int
 ) -> list[int]:
-    """Published posts of these authors, newest first."""
+    """Published posts of these authors, newest first: one short walk of each author's
+    (author, id) index on PostgreSQL, where a plain IN let the planner walk the whole post-ID
+    index backwards (1-1.5 s at 10M posts for two pulled authors)."""
     if not author_ids:
         return []
-    query = sa.select(Post.id).where(Post.author_id.in_(author_ids), published_only())
-    if before_id is not None:
-        query = query.where(Post.id < before_id)
-    return list(await session.scalars(query.order_by(Post.id.desc()).limit(limit)))
+    return await db_mod.newest_ids_by_key(
+        session,
+        id_column=Post.id,
+        key_column=Post.author_id,
+        keys=sa.select(User.id).where(db_mod.among(session, User.id, author_ids)),
+        where=[published_only()],
+        before_id=before_id,
+        limit=limit,
+    )
 
 
 async def pulled_followees(session: AsyncSession, *, runtime: Runtime, user_id: int) -> list[int]:
