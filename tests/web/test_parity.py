@@ -26,6 +26,7 @@ from tests.conftest import wait_for_jobs
 from tests.factories import images
 from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, register
 from tests.factories.posts import published_post
+from tests.factories.stories import published_story
 from tests.web.conftest import WebFactory, form_token
 
 PATHS = ("web", "api")
@@ -228,6 +229,10 @@ async def test_a_comment(
     assert web_outcome.jobs == [
         ("comment.created:notifications", "done"),
         ("comment.created:posts.uncache", "done"),
+        # The three notifications below announce themselves on the stream.
+        ("notification.recorded:realtime.stream", "done"),
+        ("notification.recorded:realtime.stream", "done"),
+        ("notification.recorded:realtime.stream", "done"),
     ]
     # Read at once, the post and its cached feed copy both count the new comment.
     assert web_outcome.seen["immediate"] == {"post": 2, "feed": 2}
@@ -335,6 +340,10 @@ async def test_a_profile_edit_that_goes_public(
         ("follow.created:feeds.timeline", "done"),
         ("follow.created:notifications", "done"),
         ("follow.created:notifications", "done"),
+        ("follow.created:stories.tray", "done"),
+        ("follow.created:stories.tray", "done"),
+        ("notification.recorded:realtime.stream", "done"),
+        ("notification.recorded:realtime.stream", "done"),
     ]
     seen = web_outcome.seen
     for role in ("asker1", "asker2"):
@@ -500,7 +509,7 @@ async def test_a_password_change(
 
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
-    assert web_outcome.jobs == []
+    assert web_outcome.jobs == [("sessions.revoked:realtime.stream", "done")]  # sockets close
     assert web_outcome.seen == {
         "immediate": {"this session": 200, "other sessions": [401, 401]},
         "sessions": [(True, True)],
@@ -561,7 +570,7 @@ async def test_a_session_revoke(
 
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
-    assert web_outcome.jobs == []
+    assert web_outcome.jobs == [("sessions.revoked:realtime.stream", "done")]  # sockets close
     assert web_outcome.seen == {
         "immediate": {"this": 200, "doomed": 401, "kept": 200},
         "sessions": ["kept session", "this session"],
@@ -651,7 +660,7 @@ async def test_signing_up_in_and_out(
 
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
-    assert web_outcome.jobs == []
+    assert web_outcome.jobs == [("sessions.revoked:realtime.stream", "done")]  # sockets close
     assert web_outcome.seen == {
         "me": {
             "id": "newcomer",
@@ -665,3 +674,172 @@ async def test_signing_up_in_and_out(
         "signed out": 401,
         "sessions": [True],
     }
+
+
+# --- story reply ------------------------------------------------------------------------------
+
+
+async def test_a_story_reply(
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
+) -> None:
+    """POST /stories/{username}/{id}/reply and POST /stories/{id}/reply: a message in the 1:1
+    with the story's author (in her inbox, as she follows the replier), and her notification."""
+    rt = clean_runtime
+    worlds = {via: World(via) for via in PATHS}
+    for world in worlds.values():
+        author = await world.user(client, "author")
+        replier = await world.user(client, "replier")
+        await world.user(client, "bystander")
+        for fan, idol in ((replier, author), (author, replier)):
+            followed = await client.post(f"/users/{idol.username}/follow", headers=fan.auth)
+            assert followed.status_code == 200, followed.text
+        story = await published_story(client, author, caption="dusk")
+        world.roles[story["id"]] = "story"
+
+    outcomes: dict[str, Outcome] = {}
+    for via, world in worlds.items():
+        story_id = next(key for key, role in world.roles.items() if role == "story")
+
+        async def reply(
+            via: str = via, world: World = world, story_id: str = story_id
+        ) -> dict[str, Any]:
+            replier, author = world.users["replier"], world.users["author"]
+            if via == "web":
+                response = await web(replier).post(
+                    f"/stories/{author.username}/{story_id}/reply",
+                    data={"csrf_token": replier.csrf_token, "text": "what a sky"},
+                )
+                assert response.status_code == 303, response.text
+                assert response.headers["location"].endswith("?sent=true")
+            else:
+                response = await client.post(
+                    f"/stories/{story_id}/reply", json={"text": "what a sky"}, headers=replier.auth
+                )
+                assert response.status_code == 201, response.text
+            return {}
+
+        _, jobs = await _act(rt, reply)
+        author = world.users["author"]
+        folders = {}
+        for folder in ("inbox", "requests"):
+            listed = await client.get(
+                "/conversations", params={"folder": folder}, headers=author.auth
+            )
+            assert listed.status_code == 200, listed.text
+            folders[folder] = listed.json()["items"]
+        (chat,) = folders["inbox"]
+        world.roles[chat["id"]] = "chat"
+        seen = {
+            "requests": folders["requests"],
+            "chat": world.neutral(
+                {
+                    "participants": sorted(p["username"] for p in chat["participants"]),
+                    "unread": chat["unread_count"],
+                    "last": {
+                        key: chat["last_message"][key]
+                        for key in ("kind", "text", "story_id", "conversation_id")
+                    },
+                    "sender": chat["last_message"]["sender"]["username"],
+                }
+            ),
+            "inboxes": {role: await _inbox(client, world, role) for role in world.users},
+        }
+        outcomes[via] = Outcome(seen, jobs)
+
+    web_outcome, api_outcome = outcomes["web"], outcomes["api"]
+    _same(web_outcome, api_outcome)
+    assert web_outcome.seen["requests"] == []
+    assert web_outcome.seen["chat"] == {
+        "participants": ["author", "replier"],
+        "unread": 1,
+        "last": {
+            "kind": "story_reply",
+            "text": "what a sky",
+            "story_id": "story",
+            "conversation_id": "chat",
+        },
+        "sender": "replier",
+    }
+    inboxes = web_outcome.seen["inboxes"]
+    assert [(n["kind"], n["actors"], n["text"]) for n in inboxes["author"]] == [
+        ("story_reply", ["replier"], "what a sky"),
+        ("follow", ["replier"], None),  # from the setup
+    ]
+    assert inboxes["bystander"] == []
+    assert ("story.replied:notifications", "done") in web_outcome.jobs
+
+
+# --- posting a story --------------------------------------------------------------------------
+
+
+async def test_posting_a_story(
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
+) -> None:
+    """POST /stories/new and POST /stories: a close-friends story with caption and alt text,
+    processed, and in the trays of those it is for."""
+    rt = clean_runtime
+    worlds = {via: World(via) for via in PATHS}
+    for world in worlds.values():
+        author = await world.user(client, "author")
+        for role in ("friend", "follower"):
+            fan = await world.user(client, role)
+            followed = await client.post(f"/users/{author.username}/follow", headers=fan.auth)
+            assert followed.status_code == 200, followed.text
+        friend = world.users["friend"]
+        added = await client.put(f"/users/me/close-friends/{friend.username}", headers=author.auth)
+        assert added.status_code == 204, added.text
+    fields = {"caption": "only for you", "alt_text": "a grey square", "audience": "close_friends"}
+
+    outcomes: dict[str, Outcome] = {}
+    for via, world in worlds.items():
+
+        async def post(via: str = via, world: World = world) -> dict[str, Any]:
+            author = world.users["author"]
+            photo = {"media": ("story.jpg", images.jpeg(480, 640), "image/jpeg")}
+            if via == "web":
+                response = await web(author).post(
+                    "/stories/new", data={"csrf_token": author.csrf_token, **fields}, files=photo
+                )
+                assert response.status_code == 303, response.text
+                assert response.headers["location"] == "/"
+            else:
+                response = await client.post(
+                    "/stories", data=fields, files=photo, headers=author.auth
+                )
+                assert response.status_code == 202, response.text
+            return {}
+
+        _, jobs = await _act(rt, post)
+        trays = {}
+        for role, user in world.users.items():
+            listed = await client.get("/stories/feed", headers=user.auth)
+            assert listed.status_code == 200, listed.text
+            trays[role] = [
+                {
+                    "user": item["user"]["username"],
+                    "stories": [
+                        {key: story[key] for key in ("caption", "audience", "status", "view_count")}
+                        | {"alt_text": story["media"]["alt_text"]}
+                        for story in item["stories"]
+                    ],
+                }
+                for item in listed.json()["items"]
+            ]
+        outcomes[via] = Outcome(world.neutral({"trays": trays}), jobs)
+
+    web_outcome, api_outcome = outcomes["web"], outcomes["api"]
+    _same(web_outcome, api_outcome)
+    story = {"caption": "only for you", "audience": "close_friends", "status": "published"}
+    assert web_outcome.seen["trays"] == {
+        "author": [
+            {"user": "author", "stories": [story | {"view_count": 0, "alt_text": "a grey square"}]}
+        ],
+        "friend": [
+            {
+                "user": "author",
+                "stories": [story | {"view_count": None, "alt_text": "a grey square"}],
+            }
+        ],
+        "follower": [],
+    }
+    assert any(name.startswith("story.created:") for name, _ in web_outcome.jobs)
