@@ -22,6 +22,7 @@ from glint.social import service as social_service
 from glint.stories import highlights as stories_highlights
 from glint.stories import presenter as stories_presenter
 from glint.stories.schemas import HighlightOut
+from glint.web.pages_stories import Ring, read_tray, ring_of
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -70,6 +71,17 @@ async def _highlights(page: PageCtx, owner: User) -> list[HighlightOut]:
     )
 
 
+async def _story_ring(page: PageCtx, owner: User) -> Ring | None:
+    """The ring around the profile photo when the owner has live stories in the viewer's
+    tray (the photo then opens them), as the tray draws it; None otherwise."""
+    if page.user is None:
+        return None
+    for item in await read_tray(page):
+        if item.user.id == owner.id:
+            return ring_of(item)
+    return None
+
+
 async def _profile_out(page: PageCtx, user: User) -> UserOut:
     viewer = page.user
     if viewer is None or viewer.id == user.id:
@@ -88,16 +100,19 @@ async def profile(username: str, page: PageDep, cursor: Cursor = None) -> Respon
     can_view = await social_service.can_view(page.session, viewer=page.user, author=owner)
     posts: list[PostOut] = []
     highlights: list[HighlightOut] = []
+    story_ring: Ring | None = None
     next_cursor = None
     if can_view:
         posts, next_cursor = await _grid(page, owner, cursor)
         highlights = await _highlights(page, owner)
+        story_ring = await _story_ring(page, owner)
     fragment_url, page_url = _more_urls(f"/{owner.username}", next_cursor)
     context: dict[str, Any] = {
         "profile": shown,
         "is_self": page.user is not None and page.user.id == owner.id,
         "can_view": can_view,
         "highlights": highlights,
+        "story_ring": story_ring,
         "posts": posts,
         "tab": "posts",
         "fragment_url": fragment_url,
@@ -194,6 +209,7 @@ async def saved(username: str, page: MemberPageDep, cursor: Cursor = None) -> Re
         "is_self": True,
         "can_view": True,
         "highlights": await _highlights(page, me),
+        "story_ring": await _story_ring(page, me),
         "posts": posts,
         "tab": "saved",
         "fragment_url": fragment_url,

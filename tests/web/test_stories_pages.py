@@ -540,3 +540,23 @@ async def test_a_processing_story_shows_to_its_owner(
         200,
         404,
     )
+
+
+async def test_a_profile_photo_opens_live_stories(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    ann, moe, zed = [await register(client, name) for name in ("ann", "moe", "zed")]
+    await _follow(client, moe, "ann")
+    assert "profile-story" not in (await web(moe).get("/ann")).text  # nothing live yet
+    story = await published_story(client, ann)
+    ring = re.compile(r'<a class="profile-story story-ring ring-(\w+)" href="/stories/ann"')
+    found = ring.search((await web(moe).get("/ann")).text)
+    assert found and found.group(1) == "unseen"
+    await _view(client, moe, story)
+    found = ring.search((await web(moe).get("/ann")).text)
+    assert found and found.group(1) == "seen"
+    own = ring.search((await web(ann).get("/ann")).text)
+    assert own  # her own live story, from her own profile
+    # Outside the viewer's tray (not followed), and signed out: just the photo.
+    assert "profile-story" not in (await web(zed).get("/ann")).text
+    assert "profile-story" not in (await web().get("/ann")).text
