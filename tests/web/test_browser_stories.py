@@ -369,3 +369,17 @@ def test_keys_taps_holds_swipes_and_deleting(browser: Browser, live: LiveServer)
     expect(_circle(page, "dave")).to_have_count(0)
     assert watcher.problems == []
     assert watcher.dialogs == []
+
+    # A refused upload is put in words (this page is not watched: Chromium logs the 415).
+    refused = _context(browser, live, erin).new_page()
+    refused.goto("/stories/new")
+    refused.set_input_files(
+        "[data-story-file]",
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a photo at all"}],
+    )
+    refused.click("[data-story-share]")
+    expect(refused.locator("[data-story-error]")).to_have_text(
+        "That file isn't a photo we can use. Choose a JPEG, PNG, WebP, HEIC or AVIF photo."
+    )
+    expect(refused.locator("[data-story-share]")).to_be_enabled()
+    refused.context.close()

@@ -252,6 +252,13 @@ async def test_posting_a_story_with_the_form(client: httpx.AsyncClient, web: Web
     )
     assert not_photo.status_code == 415
     assert "That file isn't a photo we can use." in unescape(not_photo.text)
+    too_large = await browser.post(
+        "/stories/new",
+        data={"csrf_token": token},
+        files={"media": ("big.jpg", images.oversized_jpeg_bytes(), "image/jpeg")},
+    )
+    assert too_large.status_code == 413
+    assert "That photo is too large: a story photo may be at most 10 MB." in too_large.text
     bad_audience = await browser.post(
         "/stories/new", data={"csrf_token": token, "audience": "everyone"}, files=photo
     )
