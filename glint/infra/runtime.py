@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.config import Settings
@@ -174,7 +175,14 @@ async def start(settings: Settings) -> Runtime:
         if database.is_sqlite
         else ids_mod.SequenceShardAllocator(database)
     )
-    shard = await allocator.allocate()
+    try:
+        shard = await allocator.allocate()
+    except (SQLAlchemyError, OSError):
+        # A database down at start must not keep the process down (/readyz says what is
+        # wrong); a process-derived shard is unique on this machine, and a clash with another
+        # machine needs the same millisecond and sequence too.
+        log.warning("shard_allocation_fell_back", reason="database unreachable")
+        shard = await ids_mod.ProcessShardAllocator().allocate()
     ids = ids_mod.IdGenerator(shard)
     jobs: queue_workers.TableJobQueue | queue_workers.RabbitJobQueue
     if settings.broker_url:
