@@ -239,17 +239,21 @@ async def purge_done_jobs(runtime: Runtime) -> None:
         log.info("done_jobs_purged", jobs=deleted)
 
 
+# After a failed announcement, this process tries again after these pauses (seconds).
+DISPATCH_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
 class RabbitJobQueue(_TableQueueBase):
     """Scale-out: each committed job is announced on RabbitMQ; `glint worker`s consume it."""
 
     def __init__(self, *, ids: IdGenerator, settings: Settings) -> None:
         super().__init__(ids=ids)
         self._broker, self._actor = build_broker(settings)
+        self._retries: set[asyncio.Task[None]] = set()
 
-    async def dispatch(self, job_ids: Sequence[int]) -> None:
-        """Publish one message per job (pika blocks, so in a thread)."""
-        if not job_ids:
-            return
+    async def _publish(self, job_ids: Sequence[int]) -> bool:
+        """Publish one message per job (pika blocks, so in a thread); False if the broker
+        could not be reached."""
 
         def publish() -> None:
             for job_id in job_ids:
@@ -257,8 +261,27 @@ class RabbitJobQueue(_TableQueueBase):
 
         try:
             await anyio.to_thread.run_sync(publish)
-        except Exception:  # the broker is down: the rows are safe; the sweep re-sends later
-            log.warning("broker_unreachable_dispatch_deferred", jobs=len(job_ids))
+        except Exception:  # pika raises many kinds; the rows are safe either way
+            return False
+        return True
+
+    async def dispatch(self, job_ids: Sequence[int]) -> None:
+        """Announce committed jobs. A broker that does not answer does not fail the caller:
+        this process tries again a few times in the background (a blip, a handshake timing
+        out under load), and the scheduler's sweep re-sends whatever is still queued."""
+        if not job_ids or await self._publish(job_ids):
+            return
+        log.warning("broker_unreachable_dispatch_deferred", jobs=len(job_ids))
+        retry = asyncio.create_task(self._publish_later(list(job_ids)))
+        self._retries.add(retry)
+        retry.add_done_callback(self._retries.discard)
+
+    async def _publish_later(self, job_ids: list[int]) -> None:
+        for delay in DISPATCH_RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            if await self._publish(job_ids):
+                log.info("deferred_dispatch_sent", jobs=len(job_ids))
+                return
 
     async def ping(self) -> None:
         """Raise unless RabbitMQ accepts a connection."""
@@ -274,7 +297,9 @@ class RabbitJobQueue(_TableQueueBase):
         """Nothing runs here: workers are separate processes."""
 
     async def stop(self) -> None:
-        """Close the broker's connections."""
+        """Give up pending re-sends (the sweep has them) and close the broker's connections."""
+        for retry in list(self._retries):
+            retry.cancel()
         await anyio.to_thread.run_sync(self._broker.close)
 
 
