@@ -277,7 +277,7 @@ async def create_highlight(
         now=runtime.clock.now(),
     )
     await runtime.commit(session)
-    shown = await highlights.one(session, viewer=user, highlight_id=made.id)
+    shown = await highlights.owned(session, owner=user, highlight_id=made.id)
     (shaped,) = await presenter.highlights_out(session, shown=[shown], viewer=user, urls=urls)
     return shaped
 
@@ -316,7 +316,7 @@ async def update_highlight(
         now=runtime.clock.now(),
     )
     await runtime.commit(session)
-    shown = await highlights.one(session, viewer=user, highlight_id=hid)
+    shown = await highlights.owned(session, owner=user, highlight_id=hid)
     (shaped,) = await presenter.highlights_out(session, shown=[shown], viewer=user, urls=urls)
     return shaped
 

@@ -193,10 +193,8 @@ async def list_for(session: AsyncSession, *, viewer: User | None, owner: User) -
     return await shown(session, viewer=viewer, highlights=list(rows))
 
 
-async def one(session: AsyncSession, *, viewer: User, highlight_id: int) -> Shown:
-    """One highlight as the viewer may see it (after a change, for its owner)."""
-    highlight = await session.get(Highlight, highlight_id)
-    if highlight is None:
-        raise NotFound(NO_SUCH_HIGHLIGHT)
-    found = await shown(session, viewer=viewer, highlights=[highlight])
+async def owned(session: AsyncSession, *, owner: User, highlight_id: int) -> Shown:
+    """One of the owner's highlights with all its stories (what a create or edit answers)."""
+    highlight = await _owned(session, owner=owner, highlight_id=highlight_id)
+    found = await shown(session, viewer=owner, highlights=[highlight])
     return found[0] if found else Shown(highlight, [])

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints
 
 from glint.accounts.schemas import UserSummary
 from glint.media.lifecycle import MediaStatus
+from glint.messaging.schemas import MAX_TEXT
 from glint.posts.schemas import MediaOut
 from glint.schemas import Id, InputSchema, Schema, Timestamp
 
@@ -70,7 +71,7 @@ class StoryViewerOut(Schema):
 class StoryReplyIn(InputSchema):
     """A reply to a story: text, delivered into the 1:1 conversation with its author."""
 
-    text: Annotated[str, Field(max_length=4000)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
 
 
 class HighlightIn(InputSchema):

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import UserSummary
-from glint.errors import GlintError, NotFound, ValidationFailed
+from glint.errors import Forbidden, GlintError, NotFound, ValidationFailed
 from glint.paging import MAX_CURSOR_LENGTH, PageParams, page_by_id
 from glint.schemas import clean_text, parse_path_id
 from glint.stories import close_friends
@@ -145,9 +145,10 @@ async def _own_highlight(page: PageCtx, highlight_id: str) -> HighlightOut:
     hid = parse_path_id(highlight_id)
     if hid is None:
         raise NotFound(stories_highlights.NO_SUCH_HIGHLIGHT)
-    shown = await stories_highlights.one(page.session, viewer=page.me, highlight_id=hid)
-    if shown.highlight.owner_id != page.me.id:
-        raise NotFound(stories_highlights.NO_SUCH_HIGHLIGHT)
+    try:
+        shown = await stories_highlights.owned(page.session, owner=page.me, highlight_id=hid)
+    except Forbidden as exc:  # someone else's: to this page, it does not exist
+        raise NotFound(stories_highlights.NO_SUCH_HIGHLIGHT) from exc
     (shaped,) = await stories_presenter.highlights_out(
         page.session, shown=[shown], viewer=page.me, urls=page.urls
     )
