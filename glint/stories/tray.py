@@ -103,11 +103,11 @@ def _ranked(
     viewer_id: int, candidates: set[int], now: dt.datetime, session: AsyncSession
 ) -> sa.Select[tuple[int, int, dt.datetime]]:
     """SQL: the candidates whose live stories the viewer may see in the tray, one row each
-    (author, group, newest story), in tray order."""
-    followed = sa.exists().where(
-        Follow.follower_id == viewer_id, Follow.followee_id == Story.author_id
-    )
-    muted = sa.exists().where(Mute.muter_id == viewer_id, Mute.muted_id == Story.author_id)
+    (author, group, newest story), in tray order.
+
+    Stories and seen marks are aggregated per author first; the graph (followed, not muted,
+    active) is then checked once per author, not once per story.
+    """
     unseen = sa.case((StoryView.story_id.is_(None), 1), else_=0)
     per_author = (
         sa.select(
@@ -115,7 +115,6 @@ def _ranked(
             sa.func.max(unseen).label("unseen"),
             sa.func.max(Story.published_at).label("latest"),
         )
-        .join(User, User.id == Story.author_id)
         .outerjoin(
             StoryView, sa.and_(StoryView.story_id == Story.id, StoryView.viewer_id == viewer_id)
         )
@@ -123,17 +122,19 @@ def _ranked(
             db_mod.among(session, Story.author_id, candidates),
             live(now),
             stories_service.shown_to(viewer_id),
-            active_accounts(),
-            sa.or_(Story.author_id == viewer_id, sa.and_(followed, ~muted)),
         )
         .group_by(Story.author_id)
         .subquery("per_author")
     )
-    group = sa.case(
-        (per_author.c.author_id == viewer_id, 0), (per_author.c.unseen == 1, 1), else_=2
-    ).label("grp")
-    return sa.select(per_author.c.author_id, group, per_author.c.latest).order_by(
-        group, per_author.c.latest.desc(), per_author.c.author_id.desc()
+    author = per_author.c.author_id
+    followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == author)
+    muted = sa.exists().where(Mute.muter_id == viewer_id, Mute.muted_id == author)
+    group = sa.case((author == viewer_id, 0), (per_author.c.unseen == 1, 1), else_=2).label("grp")
+    return (
+        sa.select(author, group, per_author.c.latest)
+        .join(User, User.id == author)
+        .where(active_accounts(), sa.or_(author == viewer_id, sa.and_(followed, ~muted)))
+        .order_by(group, per_author.c.latest.desc(), author.desc())
     )
 
 
