@@ -36,6 +36,7 @@ from glint.stories.schemas import (
     HighlightOut,
     HighlightPatch,
     HighlightsOut,
+    StoriesOut,
     StoryOut,
     StoryReplyIn,
     StoryViewerOut,
@@ -220,6 +221,21 @@ async def reply_to_story(
         session, viewer=user, urls=urls, messages=[message]
     )
     return shaped
+
+
+@router.get("/users/{username}/stories")
+async def user_stories(
+    username: str, viewer: ViewerDep, runtime: RuntimeDep, urls: MediaUrlsDep, session: SessionDep
+) -> StoriesOut:
+    """An account's live stories the viewer may see, oldest first."""
+    user = viewer.user if viewer else None
+    author = await accounts_service.get_by_username(session, username=username)
+    stories = await stories_service.live_stories(
+        session, viewer=user, author=author, now=runtime.clock.now()
+    )
+    return StoriesOut(
+        items=await presenter.stories_out(session, stories=stories, viewer=user, urls=urls)
+    )
 
 
 @router.get("/users/me/close-friends")

@@ -43,6 +43,12 @@ class StoryOut(Schema):
     view_count: int | None = None
 
 
+class StoriesOut(Schema):
+    """An account's live stories, oldest first (the order they play in)."""
+
+    items: list[StoryOut]
+
+
 class TrayItemOut(Schema):
     """One account in the tray, with its live stories oldest first (the order they play in)."""
 

@@ -31,6 +31,7 @@ from glint.stories.models import (
     Story,
     StoryView,
     in_a_highlight,
+    live,
 )
 
 NO_SUCH_STORY = "No such story."
@@ -298,3 +299,19 @@ async def check_photo_access(
     if story_id is None:
         raise NotFound()
     await visible_story(session, viewer=viewer, story_id=story_id, now=now)
+
+
+async def live_stories(
+    session: AsyncSession, *, viewer: User | None, author: User, now: dt.datetime
+) -> list[Story]:
+    """An account's live stories the viewer may see, oldest first (what its profile ring
+    opens, followed or not); empty when the viewer may not see the account's content."""
+    await social_service.ensure_visible_profile(session, viewer=viewer, user=author)
+    if not await social_service.can_view(session, viewer=viewer, author=author):
+        return []
+    query = sa.select(Story).where(Story.author_id == author.id, live(now))
+    if viewer is None:
+        query = query.where(Story.audience == Audience.FOLLOWERS)
+    else:
+        query = query.where(shown_to(viewer.id))
+    return list(await session.scalars(query.order_by(Story.id)))

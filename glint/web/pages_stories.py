@@ -384,8 +384,38 @@ async def account_stories(username: str, page: MemberPageDep, back: Back = None)
     if viewer is None:
         if username.strip().lower() == page.me.username:
             return redirect("/stories/new", status=302)
-        raise NotFound(NO_STORIES)
+        viewer = await _account_viewer(page, username, back)
     return await _render_viewer(page, viewer)
+
+
+async def _account_viewer(page: PageCtx, username: str, back: str | None) -> Viewer:
+    """The viewer over one account that is not in the tray (a public account you do not
+    follow, opened from its profile): its live stories you may see, or 404."""
+    author = await accounts_service.get_by_username(page.session, username=username)
+    now = page.runtime.clock.now()
+    stories = await stories_service.live_stories(
+        page.session, viewer=page.me, author=author, now=now
+    )
+    if not stories:
+        raise NotFound(NO_STORIES)
+    shaped = await stories_presenter.stories_out(
+        page.session, stories=stories, viewer=page.me, urls=page.urls
+    )
+    item = TrayItemOut(
+        user=UserSummary.of(author, urls=page.urls),
+        stories=shaped,
+        has_unseen=any(s.viewer is not None and not s.viewer.seen for s in shaped),
+        has_close_friends=any(s.audience == "close_friends" for s in shaped),
+        latest_at=max(s.created_at for s in shaped),
+    )
+    reel = _reel(item, viewer_id=page.me.id, now=now)
+    return Viewer(
+        mode="stories",
+        reels=[reel],
+        reel_index=0,
+        story_index=reel.start,
+        close_url=safe_next(back, "/"),
+    )
 
 
 @router.get("/stories/{username}/{story_id}")

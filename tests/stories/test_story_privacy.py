@@ -125,3 +125,28 @@ async def test_replies_follow_who_may_see_the_story(client: httpx.AsyncClient) -
         f"/stories/{story['id']}/reply", json={"text": "me"}, headers=_auth(users["owner"])
     )
     assert own.status_code == 422
+
+
+@pytest.mark.parametrize("privacy", ["public", "private"])
+async def test_an_accounts_live_stories_for_each_viewer(
+    client: httpx.AsyncClient, privacy: str
+) -> None:
+    world = await _world(client, private=privacy == "private")
+    expected = {
+        # (public, private): captions each viewer gets from GET /users/owner/stories
+        "owner": (["for followers", "for friends"],) * 2,
+        "follower": (["for followers"],) * 2,
+        "close_friend": (["for followers", "for friends"],) * 2,
+        "stranger": (["for followers"], []),
+        "requester": (["for followers"], []),
+        "muted": (["for followers"],) * 2,
+        "anonymous": (["for followers"], []),
+    }
+    for viewer, by_privacy in expected.items():
+        got = await client.get("/users/owner/stories", headers=_auth(world["users"][viewer]))
+        assert got.status_code == 200, (viewer, got.text)
+        captions = [s["caption"] for s in got.json()["items"]]
+        assert captions == by_privacy[privacy == "private"], (privacy, viewer)
+    blocked = await client.get("/users/owner/stories", headers=_auth(world["users"]["blocked"]))
+    assert blocked.status_code == 404
+    assert (await client.get("/users/nobody/stories")).status_code == 404

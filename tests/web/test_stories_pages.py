@@ -188,6 +188,12 @@ async def test_the_viewer_for_a_follower_the_owner_and_strangers(
     # A public account's story opened by link works for someone outside the tray.
     public = (await web(zed).get(f"/stories/ann/{second['id']}")).text
     assert f'data-slide="{second["id"]}"' in public and f'data-slide="{first["id"]}"' not in public
+    # And the account's own page (its profile ring) plays all its live stories to them.
+    whole = await web(zed).get("/stories/ann")
+    assert whole.status_code == 200
+    assert (
+        f'data-slide="{first["id"]}"' in whole.text and f'data-slide="{second["id"]}"' in whole.text
+    )
 
 
 async def test_the_viewer_moves_on_through_the_tray(
