@@ -3,16 +3,12 @@
 // POST /api/v1/stories with progress and wait until the server has processed it: the stream
 // says so (story.published / story.failed); while the stream is down the page asks now and
 // then. Published, it goes home, where the story waits in the tray. Refusals are put in words.
-import { api, apiHeaders, errorFrom } from "./api.js";
+import { apiHeaders, errorFrom } from "./api.js";
 import { onHydrate } from "./dom.js";
-import * as stream from "./stream.js";
+import { waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
 const MAX_BYTES = 10 * 1024 * 1024;
-const FALLBACK_POLL_MS = 3000; // the stream is down: ask this often
-const SAFETY_POLL_MS = 20_000; // the stream is up: ask rarely, in case an event went astray
-const POLL_LIMIT_MS = 5 * 60 * 1000;
-const MAX_POLL_FAILURES = 3;
 const HOME_DELAY_MS = 800; // long enough to read "Your story is live."
 
 /** A refused upload in words (the API's message when it is about the fields). */
@@ -122,47 +118,6 @@ function setup(section) {
     });
   }
 
-  function waitUntilProcessed(storyId) {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const stops = [];
-      let timer = 0;
-      let failures = 0;
-      let done = false;
-      const finish = (error, story) => {
-        if (done) return;
-        done = true;
-        window.clearTimeout(timer);
-        for (const stop of stops) stop();
-        if (error) reject(error);
-        else resolve(story);
-      };
-      const ours = (story) => story && String(story.id) === String(storyId);
-      const ask = async () => {
-        timer = 0;
-        try {
-          const story = await api("GET", `/stories/${storyId}`);
-          failures = 0;
-          if (story.status !== "processing" || Date.now() - started > POLL_LIMIT_MS) return finish(null, story);
-        } catch (err) {
-          failures += 1;
-          if (failures >= MAX_POLL_FAILURES) return finish(err);
-        }
-        later();
-      };
-      const later = () => {
-        if (done) return;
-        window.clearTimeout(timer);
-        timer = window.setTimeout(ask, stream.isOpen() ? SAFETY_POLL_MS : FALLBACK_POLL_MS);
-      };
-      stops.push(stream.on("story.published", (story) => ours(story) && finish(null, story)));
-      stops.push(stream.on("story.failed", (story) => ours(story) && finish(null, story)));
-      stops.push(stream.on("resync", () => !done && ask()));
-      stops.push(stream.onStatus(later)); // down: ask sooner; back up: the replay tells us
-      later();
-    });
-  }
-
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!file) {
@@ -191,7 +146,7 @@ function setup(section) {
     statusLine.textContent = "Processing…";
     section.dataset.storyId = story.id;
     try {
-      story = await waitUntilProcessed(story.id);
+      story = await waitUntilProcessed("story", story.id);
     } catch (err) {
       statusLine.textContent = "Processing… (we lost touch with the server; your story will show in the tray when it's ready)";
       return;

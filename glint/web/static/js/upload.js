@@ -2,15 +2,11 @@
 // the server's, see glint/web/filter_preview.py), write a caption, alt texts and a place, then
 // upload to POST /api/v1/posts and wait until the server has processed it: the stream says
 // so (post.published / post.failed); while the stream is down, the page asks now and then.
-import { apiHeaders, api, errorFrom } from "./api.js";
+import { apiHeaders, errorFrom } from "./api.js";
 import { h, onHydrate } from "./dom.js";
-import * as stream from "./stream.js";
+import { waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
-const FALLBACK_POLL_MS = 3000; // the stream is down: ask this often
-const SAFETY_POLL_MS = 20_000; // the stream is up: ask rarely, in case an event went astray
-const POLL_LIMIT_MS = 5 * 60 * 1000;
-const MAX_POLL_FAILURES = 3;
 
 function setup(section) {
   const form = section.querySelector("[data-upload-form]");
@@ -185,47 +181,6 @@ function setup(section) {
     });
   }
 
-  function waitUntilProcessed(postId) {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const stops = [];
-      let timer = 0;
-      let failures = 0;
-      let done = false;
-      const finish = (error, post) => {
-        if (done) return;
-        done = true;
-        window.clearTimeout(timer);
-        for (const stop of stops) stop();
-        if (error) reject(error);
-        else resolve(post);
-      };
-      const ours = (post) => post && String(post.id) === String(postId);
-      const ask = async () => {
-        timer = 0;
-        try {
-          const post = await api("GET", `/posts/${postId}`);
-          failures = 0;
-          if (post.status !== "processing" || Date.now() - started > POLL_LIMIT_MS) return finish(null, post);
-        } catch (err) {
-          failures += 1;
-          if (failures >= MAX_POLL_FAILURES) return finish(err);
-        }
-        later();
-      };
-      const later = () => {
-        if (done) return;
-        window.clearTimeout(timer);
-        timer = window.setTimeout(ask, stream.isOpen() ? SAFETY_POLL_MS : FALLBACK_POLL_MS);
-      };
-      stops.push(stream.on("post.published", (post) => ours(post) && finish(null, post)));
-      stops.push(stream.on("post.failed", (post) => ours(post) && finish(null, post)));
-      stops.push(stream.on("resync", () => !done && ask()));
-      stops.push(stream.onStatus(later)); // down: ask sooner; back up: the replay tells us
-      later();
-    });
-  }
-
   async function share() {
     if (!photos.length) return showError("Choose at least one photo.");
     const data = new FormData();
@@ -250,7 +205,7 @@ function setup(section) {
     statusLine.textContent = "Processing…";
     section.dataset.postId = post.id;
     try {
-      post = await waitUntilProcessed(post.id);
+      post = await waitUntilProcessed("post", post.id);
     } catch (err) {
       statusLine.textContent = "Processing… (we lost touch with the server; check your profile soon)";
       return;
