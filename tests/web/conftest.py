@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from glint.infra import runtime as runtime_mod
+from tests.conftest import IN_CI
 from tests.factories.accounts import TestUser
+from tests.live import ROOT
 
 WebFactory = Callable[..., httpx.AsyncClient]
 _HIDDEN_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{40})"')
@@ -39,3 +44,45 @@ def form_token(html: str) -> str:
     match = _HIDDEN_TOKEN.search(html)
     assert match, "the page has no form with a CSRF token"
     return match.group(1)
+
+
+# --- the browser tests' shared pieces (Debian's Chromium, driven by Playwright) ------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Skip (fail under CI=true) when Debian's chromium is missing."""
+    if CHROMIUM.exists():
+        return
+    if IN_CI:
+        pytest.fail(
+            "CI=true and Debian's chromium is missing at /usr/bin/chromium (make system-deps)"
+        )
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make system-deps)")
+
+
+@pytest.fixture(scope="module")
+def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: the README's folder when asked for, else a temporary one."""
+    if os.environ.get("GLINT_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver (sync API)."""
+    require_chromium()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, never a downloaded one."""
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    yield chromium
+    chromium.close()

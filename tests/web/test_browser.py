@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import random
 import re
 import time
@@ -23,45 +22,25 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import IN_CI, base_settings
+from tests.conftest import base_settings
 from tests.factories import images
-from tests.live import ROOT, LiveServer, settings_env
+from tests.live import LiveServer, settings_env
+from tests.web.conftest import require_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a long password"
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(
-            "CI=true and Debian's chromium is missing at /usr/bin/chromium (make system-deps)"
-        )
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make system-deps)")
-
-
-@pytest.fixture(scope="module")
-def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: the README's folder when asked for, else a temporary one."""
-    if os.environ.get("GLINT_SCREENSHOTS") == "1":
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        return target
-    return tmp_path_factory.mktemp("screenshots")
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, on a free port, with explore recomputed often."""
-    _require_chromium()
+    require_chromium()
     data_dir = tmp_path_factory.mktemp("web-live")
     env = settings_env(base_settings(data_dir), GLINT_EXPLORE_REFRESH_SECONDS="1")
     server = LiveServer(env)
@@ -70,22 +49,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (sync API)."""
-    _require_chromium()
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, never a downloaded one."""
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
-    yield chromium
-    chromium.close()
 
 
 @dataclass

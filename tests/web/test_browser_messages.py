@@ -19,17 +19,15 @@ from playwright.sync_api import (
     Browser,
     Locator,
     Page,
-    Playwright,
     Request,
     expect,
-    sync_playwright,
 )
 
 from tests.conftest import base_settings
 from tests.factories import images
 from tests.live import GlintProcess, LiveServer, settings_env
+from tests.web.conftest import require_chromium
 from tests.web.test_browser import (
-    CHROMIUM,
     PHONE,
     Member,
     Watcher,
@@ -37,7 +35,6 @@ from tests.web.test_browser import (
     _context,
     _publish,
     _register,
-    _require_chromium,
 )
 
 pytestmark = pytest.mark.browser
@@ -47,29 +44,13 @@ LIVE = 10_000  # ms: how long something pushed over the stream may take to show
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own."""
-    _require_chromium()
+    require_chromium()
     server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp("web-direct"))))
     try:
         server.wait_ready(timeout=120)
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (sync API)."""
-    _require_chromium()
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, never a downloaded one."""
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
-    yield chromium
-    chromium.close()
 
 
 def _open(

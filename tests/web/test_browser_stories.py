@@ -12,7 +12,6 @@ GLINT_SCREENSHOTS=1 they write the stories screenshots to docs/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,26 +23,23 @@ from playwright.sync_api import (
     Browser,
     Locator,
     Page,
-    Playwright,
     Request,
     expect,
-    sync_playwright,
 )
 
 from tests.conftest import base_settings
-from tests.live import ROOT, LiveServer, settings_env
+from tests.live import LiveServer, settings_env
+from tests.web.conftest import require_chromium
 from tests.web.test_browser import (
-    CHROMIUM,
     PHONE,
     Member,
     Watcher,
     _call,
     _context,
     _register,
-    _require_chromium,
     _scene,
 )
-from tests.web.test_browser_messages import _stream_open
+from tests.web.test_browser_messages import _open, _stream_open
 
 pytestmark = pytest.mark.browser
 LIVE = 10_000  # ms: how long something pushed over the stream may take to show
@@ -51,48 +47,15 @@ PROCESSED = 60_000  # ms: how long a photo may take to go through the pipeline
 
 
 @pytest.fixture(scope="module")
-def shots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: the README's folder when asked for, else a temporary one."""
-    if os.environ.get("GLINT_SCREENSHOTS") == "1":
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        return target
-    return tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own."""
-    _require_chromium()
+    require_chromium()
     server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp("web-stories"))))
     try:
         server.wait_ready(timeout=120)
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (sync API)."""
-    _require_chromium()
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, never a downloaded one."""
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
-    yield chromium
-    chromium.close()
-
-
-def _open(
-    browser: Browser, live: LiveServer, member: Member, watcher: Watcher, **kw: object
-) -> Page:
-    page = _context(browser, live, member, **kw).new_page()
-    return watcher.attach(page)
 
 
 # Story photos: portrait like a phone's, except one wide one (letter-boxed in the viewer).
