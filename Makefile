@@ -53,7 +53,7 @@ format: install ## Reformat and autofix with ruff
 
 .PHONY: screenshots
 screenshots: install system-deps ## Drive Chromium through the web app; rewrite docs/screenshots/*.png
-	GLINT_SCREENSHOTS=1 $(UV) run --frozen pytest tests/web/test_browser.py -q
+	GLINT_SCREENSHOTS=1 $(UV) run --frozen pytest tests/web/test_browser.py tests/web/test_browser_stories.py -q
 
 .PHONY: migrate
 migrate: install ## Apply database migrations to the configured database
