@@ -3,7 +3,6 @@ highlights."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
@@ -22,7 +21,7 @@ from glint.http.deps import (
 )
 from glint.messaging import presenter as messaging_presenter
 from glint.messaging.schemas import MessageOut
-from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
+from glint.paging import Page, page_by_id
 from glint.schemas import path_id
 from glint.stories import close_friends, highlights, presenter
 from glint.stories import service as stories_service
@@ -97,33 +96,10 @@ async def tray(
         viewer=user,
         now=runtime.clock.now(),
         limit=page.limit,
-        after=_tray_position(page.cursor),
+        after=stories_tray.TrayPosition.from_cursor(page.cursor) if page.cursor else None,
     )
-    cursor = (
-        encode_cursor({"g": last.group, "t": _micros(last.latest), "a": last.author_id})
-        if last is not None
-        else None
-    )
+    cursor = last.to_cursor() if last is not None else None
     return TrayOut(items=presenter.tray_out(entries, viewer=user, urls=urls), next_cursor=cursor)
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-def _micros(moment: dt.datetime) -> int:
-    # Exact, so two authors whose newest stories share a millisecond still page apart.
-    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _tray_position(cursor: str | None) -> stories_tray.TrayPosition | None:
-    if cursor is None:
-        return None
-    position = decode_cursor(cursor)
-    return stories_tray.TrayPosition(
-        group=cursor_int(position, "g"),
-        latest=_EPOCH + dt.timedelta(microseconds=cursor_int(position, "t")),
-        author_id=cursor_int(position, "a"),
-    )
 
 
 @router.get("/stories/{story_id}")

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from glint import paging
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User, active_accounts
+from glint.errors import BadRequest
 from glint.feeds import timeline as feeds_timeline
 from glint.infra import db as db_mod
 from glint.infra.timelines import Generations
@@ -90,6 +92,11 @@ async def _candidates(
     return {author for author, _ in entries} | {viewer_id}
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+MAX_CURSOR_MICROS = (dt.datetime(9999, 1, 1, tzinfo=dt.UTC) - _EPOCH) // _MICROSECOND
+
+
 @dataclass(frozen=True, slots=True)
 class TrayPosition:
     """Where a tray page ends: rank group (0 own, 1 unseen, 2 seen), newest story, author."""
@@ -97,6 +104,25 @@ class TrayPosition:
     group: int
     latest: dt.datetime
     author_id: int
+
+    def to_cursor(self) -> str:
+        """The opaque cursor of the next page; time in exact microseconds, so two authors whose
+        newest stories share a millisecond still page apart."""
+        micros = (self.latest - _EPOCH) // _MICROSECOND
+        return paging.encode_cursor({"g": self.group, "t": micros, "a": self.author_id})
+
+    @classmethod
+    def from_cursor(cls, cursor: str) -> TrayPosition:
+        """The position a cursor names; 400 `invalid_cursor` for one we did not make."""
+        position = paging.decode_cursor(cursor)
+        micros = paging.cursor_int(position, "t")
+        if micros > MAX_CURSOR_MICROS:  # past year 9999: no datetime holds it
+            raise BadRequest("The cursor is not one this server gave out.", code="invalid_cursor")
+        return cls(
+            group=paging.cursor_int(position, "g"),
+            latest=_EPOCH + dt.timedelta(microseconds=micros),
+            author_id=paging.cursor_int(position, "a"),
+        )
 
 
 def _ranked(

@@ -9,6 +9,7 @@ import pytest
 
 from glint.infra.runtime import Runtime
 from glint.infra.trays import TrayStore, TrayUnavailable
+from glint.paging import encode_cursor
 from tests.factories.accounts import TestUser, register
 from tests.factories.stories import published_story, tray, tray_names
 
@@ -163,5 +164,7 @@ async def test_the_tray_pages_in_its_order(client: httpx.AsyncClient) -> None:
         if cursor is None:
             break
     assert seen == ["moe", "author4", "author2", "author1", "author0", "author3"]
-    bad = await client.get("/stories/feed", params={"cursor": "nonsense"}, headers=me.auth)
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
+    far = encode_cursor({"g": 1, "t": 2**62, "a": 1})  # past any date: a 400, never a 500
+    for cursor in ("nonsense", far, encode_cursor({"g": 1, "t": -5, "a": 1})):
+        bad = await client.get("/stories/feed", params={"cursor": cursor}, headers=me.auth)
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_cursor"
