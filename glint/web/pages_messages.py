@@ -432,17 +432,23 @@ async def conversation_row(
     return page.fragment("direct_rows.html", context)
 
 
+def posted_text(fields: dict[str, str], what: str) -> str:
+    """The text of a message form (a message, a story reply), or 422 in words."""
+    try:
+        text = clean_text(fields.get("text", "").strip())
+    except ValueError as exc:
+        raise ValidationFailed(f"The {what} {exc}.") from exc
+    if not 1 <= len(text) <= MAX_TEXT:
+        raise ValidationFailed(f"A {what} has 1 to {MAX_TEXT:,} characters.")
+    return text
+
+
 @router.post("/direct/t/{conversation_id}")
 async def send_text(conversation_id: str, page: MemberPageDep) -> Response:
     """The composer without JS: send the text, then back to the thread."""
     fields = await page.verify_form()
     cid = _conversation_id(conversation_id)
-    try:
-        text = clean_text(fields.get("text", "").strip())
-    except ValueError as exc:
-        raise ValidationFailed(f"The message {exc}.") from exc
-    if not 1 <= len(text) <= MAX_TEXT:
-        raise ValidationFailed(f"A message has 1 to {MAX_TEXT} characters.")
+    text = posted_text(fields, "message")
     await page.count_action("messages")
     await messages_service.send(
         page.session,

@@ -41,6 +41,7 @@ from glint.stories.schemas import (
     StoryViewerOut,
     TrayItemOut,
 )
+from glint.web import pages_messages
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -532,12 +533,7 @@ async def reply(username: str, story_id: str, page: MemberPageDep) -> Response:
     """The reply box without JS: the reply goes into the 1:1 with the story's author."""
     fields = await page.verify_form()
     sid = _story_id(story_id)
-    try:
-        text = clean_text(fields.get("text", "").strip())
-    except ValueError as exc:
-        raise ValidationFailed(f"The reply {exc}.") from exc
-    if not 1 <= len(text) <= MAX_TEXT:
-        raise ValidationFailed(f"A reply has 1 to {MAX_TEXT:,} characters.")
+    text = pages_messages.posted_text(fields, "reply")
     await page.count_action("messages")
     await stories_service.reply(
         page.session,
