@@ -3,9 +3,8 @@
 // POST /api/v1/stories with progress and wait until the server has processed it: the stream
 // says so (story.published / story.failed); while the stream is down the page asks now and
 // then. Published, it goes home, where the story waits in the tray. Refusals are put in words.
-import { apiHeaders, errorFrom } from "./api.js";
 import { onHydrate } from "./dom.js";
-import { waitUntilProcessed } from "./processing.js";
+import { upload, waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -87,37 +86,6 @@ function setup(section) {
   caption.addEventListener("input", syncCaption);
   syncCaption();
 
-  function send(data) {
-    // XMLHttpRequest rather than fetch: it reports upload progress.
-    return new Promise((resolve, reject) => {
-      const request = new XMLHttpRequest();
-      request.open("POST", "/api/v1/stories");
-      for (const [name, value] of Object.entries(apiHeaders())) request.setRequestHeader(name, value);
-      request.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) {
-          statusLine.textContent = `Uploading… ${Math.round((100 * event.loaded) / event.total)}%`;
-        }
-      });
-      request.addEventListener("load", () => {
-        let body = null;
-        try {
-          body = JSON.parse(request.responseText);
-        } catch (err) {
-          body = null;
-        }
-        if (request.status === 202) return resolve(body);
-        if (request.status === 401) {
-          window.location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-        }
-        const error = errorFrom(request.status, body);
-        error.retryAfter = request.getResponseHeader("Retry-After");
-        reject(error);
-      });
-      request.addEventListener("error", () => reject(errorFrom(0, null)));
-      request.send(data);
-    });
-  }
-
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!file) {
@@ -135,7 +103,9 @@ function setup(section) {
     statusLine.textContent = "Uploading…";
     let story;
     try {
-      story = await send(data);
+      story = await upload("story", data, (percent) => {
+        statusLine.textContent = `Uploading… ${percent}%`;
+      });
     } catch (err) {
       share.disabled = false;
       edit.hidden = false;

@@ -2,9 +2,8 @@
 // the server's, see glint/web/filter_preview.py), write a caption, alt texts and a place, then
 // upload to POST /api/v1/posts and wait until the server has processed it: the stream says
 // so (post.published / post.failed); while the stream is down, the page asks now and then.
-import { apiHeaders, errorFrom } from "./api.js";
 import { h, onHydrate } from "./dom.js";
-import { waitUntilProcessed } from "./processing.js";
+import { upload, waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
 
@@ -155,32 +154,6 @@ function setup(section) {
     share();
   });
 
-  function send(data) {
-    // XMLHttpRequest rather than fetch: it reports upload progress.
-    return new Promise((resolve, reject) => {
-      const request = new XMLHttpRequest();
-      request.open("POST", "/api/v1/posts");
-      for (const [name, value] of Object.entries(apiHeaders())) request.setRequestHeader(name, value);
-      request.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) {
-          statusLine.textContent = `Uploading… ${Math.round((100 * event.loaded) / event.total)}%`;
-        }
-      });
-      request.addEventListener("load", () => {
-        let body = null;
-        try {
-          body = JSON.parse(request.responseText);
-        } catch (err) {
-          body = null;
-        }
-        if (request.status === 202) resolve(body);
-        else reject(errorFrom(request.status, body));
-      });
-      request.addEventListener("error", () => reject(new Error("The upload failed. Check your connection.")));
-      request.send(data);
-    });
-  }
-
   async function share() {
     if (!photos.length) return showError("Choose at least one photo.");
     const data = new FormData();
@@ -196,7 +169,9 @@ function setup(section) {
     statusLine.textContent = "Uploading…";
     let post;
     try {
-      post = await send(data);
+      post = await upload("post", data, (percent) => {
+        statusLine.textContent = `Uploading… ${percent}%`;
+      });
     } catch (err) {
       showStep("edit");
       showError(err.message);
