@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -33,6 +34,7 @@ from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
 from glint.infra.keys import derive_key
 from glint.infra.ratelimit import RateLimiter
+from glint.infra.sessioncache import SessionCache
 from glint.infra.storage import ObjectStore, StorageUnavailable
 from glint.media import imaging
 from glint.media import service as media_service
@@ -43,11 +45,40 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a request needs of its sign-in session; kept a few seconds per process.
+
+    Whatever makes a session stop working (sign-out, revoke, a password change, and a ban or
+    deletion, which must revoke every session) emits SessionsRevoked, which evicts it from
+    every process's cache at once.
+    """
+
+    id: int
+    user_id: int
+    token_hash: str
+    expires_at: dt.datetime
+    last_used_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: AuthSession) -> SessionInfo:
+        """The record of a stored session."""
+        return cls(row.id, row.user_id, row.token_hash, row.expires_at, row.last_used_at)
+
+
+@dataclass(frozen=True, slots=True)
 class SignedIn:
     """A resolved session: who is asking, and through which session."""
 
     user: User
-    session: AuthSession
+    session: SessionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """A token's live session, and its user when the database was asked for it."""
+
+    session: SessionInfo
+    user: User | None
 
 
 def hash_token(token: str) -> str:
@@ -242,25 +273,44 @@ async def resolve_token(
     auth_session, user = row
     if auth_session.expires_at <= utcnow() or not user.is_active_account:
         return None
-    return SignedIn(user=user, session=auth_session)
+    return SignedIn(user=user, session=SessionInfo.of(auth_session))
 
 
-def use_is_due(signed: SignedIn) -> bool:
+async def identify(
+    session: AsyncSession, *, settings: Settings, cache: SessionCache[SessionInfo], token: str
+) -> Identified | None:
+    """The live session a token opens: from this process's cache when it has it (no user
+    then), else from the database (and kept)."""
+    token_hash = hash_token(token)
+    cached = cache.get(token_hash)
+    if cached is not None and cached.expires_at > utcnow():
+        return Identified(session=cached, user=None)
+    signed = await resolve_token(session, settings=settings, token=token)
+    if signed is None:
+        return None
+    cache.put(token_hash, signed.session, session_id=signed.session.id, user_id=signed.user.id)
+    return Identified(session=signed.session, user=signed.user)
+
+
+def use_is_due(info: SessionInfo) -> bool:
     """Whether this use of a session should be written down (at most every few minutes)."""
-    return utcnow() - signed.session.last_used_at > LAST_USED_RESOLUTION
+    return utcnow() - info.last_used_at > LAST_USED_RESOLUTION
 
 
-async def record_use(session: AsyncSession, *, settings: Settings, signed: SignedIn) -> None:
-    """Slide a session's expiry and mark its user active (the caller commits, on its own)."""
+async def record_use(
+    session: AsyncSession, *, settings: Settings, info: SessionInfo
+) -> SessionInfo:
+    """Slide a session's expiry and mark its user active (the caller commits, on its own);
+    the session as it now stands."""
     now = utcnow()
+    expires_at = now + dt.timedelta(days=settings.session_ttl_days)
     await session.execute(
         sa.update(AuthSession)
-        .where(AuthSession.id == signed.session.id)
-        .values(last_used_at=now, expires_at=now + dt.timedelta(days=settings.session_ttl_days))
+        .where(AuthSession.id == info.id)
+        .values(last_used_at=now, expires_at=expires_at)
     )
-    await session.execute(
-        sa.update(User).where(User.id == signed.user.id).values(last_active_at=now)
-    )
+    await session.execute(sa.update(User).where(User.id == info.user_id).values(last_active_at=now))
+    return dataclasses.replace(info, last_used_at=now, expires_at=expires_at)
 
 
 async def list_sessions(session: AsyncSession, *, user: User) -> list[AuthSession]:

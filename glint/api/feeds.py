@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from glint.feeds import service as feeds_service
 from glint.feeds.schemas import FeedPage
-from glint.http.deps import CurrentUser, MediaUrlsDep, PageParamsDep, RuntimeDep, SessionDep
+from glint.http import responses
+from glint.http.deps import (
+    CurrentUser,
+    MediaUrlsDep,
+    PageParamsDep,
+    RuntimeDep,
+    SessionDep,
+    SignedInSession,
+)
 
 router = APIRouter(tags=["feeds"])
 
 
-@router.get("/feed")
+@router.get("/feed", response_model=FeedPage)
 async def home_feed(
-    user: CurrentUser,
+    signed: SignedInSession,
     runtime: RuntimeDep,
     urls: MediaUrlsDep,
     session: SessionDep,
     params: PageParamsDep,
-) -> FeedPage:
+) -> Response:
     """Posts of the accounts you follow and your own, newest first."""
-    return await feeds_service.home_feed(
-        session, runtime=runtime, urls=urls, viewer=user, params=params
+    page = await feeds_service.home_feed_docs(
+        session, runtime=runtime, urls=urls, viewer_id=signed.user_id, params=params
     )
+    return responses.ready_json({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get("/feed/ranked")

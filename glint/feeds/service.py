@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 import sqlalchemy as sa
@@ -51,34 +52,59 @@ async def with_viewer_flags(
     ]
 
 
-async def home_feed(
+@dataclass(frozen=True)
+class DocPage:
+    """One page of posts in their wire form, the viewer's flags included."""
+
+    items: list[posts_cache.PostDoc]
+    next_cursor: str | None
+
+
+def _flagged(doc: posts_cache.PostDoc, checks: timeline.HomeChecks) -> posts_cache.PostDoc:
+    post_id = int(doc["id"])
+    doc["viewer"] = {"liked": post_id in checks.liked, "saved": post_id in checks.saved}
+    return doc
+
+
+async def home_feed_docs(
     session: AsyncSession,
     *,
     runtime: Runtime,
     urls: MediaUrls,
-    viewer: User,
+    viewer_id: int,
     params: PageParams,
-) -> Page[PostOut]:
-    """One page of the home feed: own and followed accounts' posts, newest first."""
+) -> DocPage:
+    """One page of the home feed in wire form: own and followed accounts' posts, newest first.
+
+    The hot path of the service: per round, the timeline (and the pulled authors' posts, one
+    query), cached post bodies, and one query for the live graph and the viewer's flags.
+    """
     before_id = params.before_id()
     want = params.limit + 1
-    items: list[PostOut] = []
+    items: list[posts_cache.PostDoc] = []
     exhausted = False
     for _ in range(MAX_ROUNDS):
         fetch = want - len(items) + 10
         ids = await timeline.candidate_ids(
-            session, runtime=runtime, user_id=viewer.id, before_id=before_id, limit=fetch
+            session, runtime=runtime, user_id=viewer_id, before_id=before_id, limit=fetch
         )
         if not ids:
             exhausted = True
             break
-        posts = await posts_cache.published_posts(
+        docs = await posts_cache.published_post_docs(
             session, cache=runtime.cache, urls=urls, post_ids=ids
         )
-        allowed = await timeline.visible_home_authors(
-            session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
+        checks = await timeline.home_checks(
+            session,
+            viewer_id=viewer_id,
+            author_ids={posts_cache.author_id(doc) for doc in docs.values()},
+            post_ids=list(docs),
         )
-        items.extend(posts[pid] for pid in ids if pid in posts and posts[pid].author.id in allowed)
+        items.extend(
+            _flagged(docs[pid], checks)
+            for pid in ids
+            if pid in docs and posts_cache.author_id(docs[pid]) in checks.authors
+        )
         before_id = ids[-1]
         if len(items) >= want:
             break
@@ -87,10 +113,25 @@ async def home_feed(
             break
     page = items[: params.limit]
     more = len(items) > params.limit or not exhausted
-    cursor_id = page[-1].id if len(items) > params.limit else before_id
+    cursor_id = int(page[-1]["id"]) if len(items) > params.limit else before_id
     next_cursor = encode_cursor({"id": cursor_id}) if more and cursor_id is not None else None
+    return DocPage(items=page, next_cursor=next_cursor)
+
+
+async def home_feed(
+    session: AsyncSession,
+    *,
+    runtime: Runtime,
+    urls: MediaUrls,
+    viewer: User,
+    params: PageParams,
+) -> Page[PostOut]:
+    """One page of the home feed as models (the web pages)."""
+    page = await home_feed_docs(
+        session, runtime=runtime, urls=urls, viewer_id=viewer.id, params=params
+    )
     return Page(
-        items=await with_viewer_flags(session, viewer=viewer, posts=page), next_cursor=next_cursor
+        items=[PostOut.model_validate(doc) for doc in page.items], next_cursor=page.next_cursor
     )
 
 

@@ -8,7 +8,8 @@ lost to a timeline-store outage bumps the generation, so every timeline is rebui
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from glint.infra.logging import get_logger
 from glint.infra.runtime import Runtime
 from glint.infra.timelines import TimelineUnavailable
 from glint.media.lifecycle import MediaStatus
-from glint.posts.models import Post, published_only
+from glint.posts.models import Post, PostLike, Save, published_only
 from glint.social.models import Follow, Mute
 
 log = get_logger(__name__)
@@ -55,35 +56,99 @@ async def recent_post_ids(
     )
 
 
-async def pulled_followees(session: AsyncSession, *, runtime: Runtime, user_id: int) -> list[int]:
-    """Accounts the user follows whose posts are not pushed (above the threshold)."""
-    rows = await session.scalars(
+def _pulled_posts(dialect: str) -> sa.Select[int]:
+    """SQL: the newest posts of the accounts `:user_id` follows whose posts are not pushed
+    (at least `:threshold` followers): the list and one short walk per account, one query."""
+    pulled = (
         sa.select(Follow.followee_id)
         .join(User, User.id == Follow.followee_id)
         .where(
-            Follow.follower_id == user_id,
-            User.follower_count >= runtime.settings.fanout_threshold,
+            Follow.follower_id == sa.bindparam("user_id", type_=sa.BigInteger),
+            User.follower_count >= sa.bindparam("threshold", type_=sa.Integer),
         )
     )
-    return list(rows)
+    return db_mod.newest_ids_by_key_statement(
+        dialect,
+        id_column=Post.id,
+        key_column=Post.author_id,
+        keys=pulled,
+        where=[published_only()],
+    )
+
+
+async def pulled_post_ids(
+    session: AsyncSession, *, runtime: Runtime, user_id: int, before_id: int | None, limit: int
+) -> list[int]:
+    """Newest posts of the followed accounts above the fan-out threshold (read-time pull)."""
+    return await db_mod.newest_ids(
+        session,
+        db_mod.prebuilt(session, _pulled_posts),
+        before_id=before_id,
+        limit=limit,
+        user_id=user_id,
+        threshold=runtime.settings.fanout_threshold,
+    )
+
+
+@dataclass(frozen=True)
+class HomeChecks:
+    """What the live graph says of one page's candidates, for one viewer."""
+
+    authors: set[int]  # the authors whose posts belong in the viewer's home feed right now
+    liked: set[int]
+    saved: set[int]
+
+
+def _home_checks(dialect: str) -> sa.CompoundSelect[str, int]:
+    """SQL: ("a", author) for the `:authors` visible to `:viewer_id` in a home feed, ("l", post)
+    and ("s", post) for the `:posts` they liked and saved."""
+    viewer = sa.bindparam("viewer_id", type_=sa.BigInteger)
+    followed = sa.exists().where(Follow.follower_id == viewer, Follow.followee_id == User.id)
+    muted = sa.exists().where(Mute.muter_id == viewer, Mute.muted_id == User.id)
+    authors = sa.select(sa.literal("a").label("kind"), User.id.label("id")).where(
+        db_mod.among_param(dialect, User.id, "authors"),
+        active_accounts(),
+        sa.or_(User.id == viewer, sa.and_(followed, ~muted)),
+    )
+    liked = sa.select(sa.literal("l"), PostLike.post_id).where(
+        PostLike.user_id == viewer, db_mod.among_param(dialect, PostLike.post_id, "liked_posts")
+    )
+    saved = sa.select(sa.literal("s"), Save.post_id).where(
+        Save.user_id == viewer, db_mod.among_param(dialect, Save.post_id, "saved_posts")
+    )
+    return sa.union_all(authors, liked, saved)
+
+
+async def home_checks(
+    session: AsyncSession, *, viewer_id: int, author_ids: Collection[int], post_ids: Collection[int]
+) -> HomeChecks:
+    """Visible authors and the viewer's liked and saved posts among a page's candidates, in one
+    round trip (each would otherwise be a query of its own on every page)."""
+    if not author_ids:
+        return HomeChecks(set(), set(), set())
+    connection = await session.connection()
+    posts = list(post_ids)
+    rows = await connection.execute(
+        db_mod.prebuilt(session, _home_checks),
+        {
+            "viewer_id": viewer_id,
+            "authors": list(author_ids),
+            "liked_posts": posts,
+            "saved_posts": posts,
+        },
+    )
+    found: dict[str, set[int]] = {"a": set(), "l": set(), "s": set()}
+    for kind, row_id in rows:
+        found[kind].add(row_id)
+    return HomeChecks(authors=found["a"], liked=found["l"], saved=found["s"])
 
 
 async def visible_home_authors(
     session: AsyncSession, *, viewer_id: int, author_ids: Sequence[int]
 ) -> set[int]:
     """Among these authors, the ones whose posts belong in the viewer's home feed right now."""
-    if not author_ids:
-        return set()
-    followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
-    muted = sa.exists().where(Mute.muter_id == viewer_id, Mute.muted_id == User.id)
-    rows = await session.scalars(
-        sa.select(User.id).where(
-            User.id.in_(set(author_ids)),
-            active_accounts(),
-            sa.or_(User.id == viewer_id, sa.and_(followed, ~muted)),
-        )
-    )
-    return set(rows)
+    checks = await home_checks(session, viewer_id=viewer_id, author_ids=author_ids, post_ids=())
+    return checks.authors
 
 
 def home_authors(user_id: int) -> sa.CompoundSelect[tuple[int]]:
@@ -151,15 +216,11 @@ async def candidate_ids(
     except TimelineUnavailable:
         # Degraded: the whole feed from the database (slower, still right).
         return await newest_home_ids(session, user_id=user_id, before_id=before_id, limit=limit)
-    pulled = await pulled_followees(session, runtime=runtime, user_id=user_id)
+    pulled = await pulled_post_ids(
+        session, runtime=runtime, user_id=user_id, before_id=before_id, limit=limit
+    )
     if pulled:
-        ids = sorted(
-            set(ids)
-            | set(
-                await recent_post_ids(session, author_ids=pulled, before_id=before_id, limit=limit)
-            ),
-            reverse=True,
-        )[:limit]
+        ids = sorted(set(ids) | set(pulled), reverse=True)[:limit]
     return ids
 
 

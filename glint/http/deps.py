@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, Query, Request
 from limits.errors import StorageError
@@ -31,7 +31,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The process's runtime, set on the app at start-up."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -40,7 +40,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_media_urls(request: Request) -> MediaUrls:
+async def get_media_urls(request: Request) -> MediaUrls:
     """The signer of the media URLs this app hands out."""
     urls: MediaUrls = request.app.state.media_urls
     return urls
@@ -49,7 +49,7 @@ def get_media_urls(request: Request) -> MediaUrls:
 MediaUrlsDep = Annotated[MediaUrls, Depends(get_media_urls)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     """The settings the runtime was built from."""
     return runtime.settings
 
@@ -57,8 +57,14 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """A database session for one request; routers commit what they change."""
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A database session for one request; routers commit what they change. GET and HEAD
+    only read (none commits), so theirs runs without a transaction where that saves round
+    trips."""
+    if request.method in SAFE_METHODS:
+        async with runtime.db.read_session() as session:
+            yield session
+        return
     async with runtime.db.session() as session:
         yield session
 
@@ -76,32 +82,52 @@ def _bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-async def resolve_session(
+async def resolve_identity(
     runtime: Runtime, session: AsyncSession, token: str
-) -> accounts_service.SignedIn | None:
-    """The session a token opens; its use is written down in a transaction of its own.
+) -> accounts_service.Identified | None:
+    """The session a token opens (cached per process); its use is written down in a
+    transaction of its own.
 
     The request's own transaction stays a read (a GET never commits), and a failed write of
     "last used" never fails the request it came with.
     """
-    signed = await accounts_service.resolve_token(session, settings=runtime.settings, token=token)
-    if signed is not None and accounts_service.use_is_due(signed):
-        try:
-            async with runtime.db.session() as writer:
-                await accounts_service.record_use(writer, settings=runtime.settings, signed=signed)
-                await writer.commit()
-        except SQLAlchemyError:
-            log.warning("session_use_not_recorded", session_id=signed.session.id)
-    return signed
+    found = await accounts_service.identify(
+        session, settings=runtime.settings, cache=runtime.session_cache, token=token
+    )
+    if found is None or not accounts_service.use_is_due(found.session):
+        return found
+    try:
+        async with runtime.db.session() as writer:
+            info = await accounts_service.record_use(
+                writer, settings=runtime.settings, info=found.session
+            )
+            await writer.commit()
+    except SQLAlchemyError:
+        log.warning("session_use_not_recorded", session_id=found.session.id)
+        return found
+    runtime.session_cache.put(info.token_hash, info, session_id=info.id, user_id=info.user_id)
+    return accounts_service.Identified(session=info, user=found.user)
 
 
-async def get_viewer(
-    request: Request, runtime: RuntimeDep, session: SessionDep
+async def resolve_session(
+    runtime: Runtime, session: AsyncSession, token: str
 ) -> accounts_service.SignedIn | None:
-    """Who is asking: a Bearer token or the session cookie; None for anonymous requests."""
-    cached: accounts_service.SignedIn | None = getattr(request.state, "viewer", None)
-    if cached is not None:
-        return cached
+    """The session a token opens, with its user (who must still be active)."""
+    found = await resolve_identity(runtime, session, token)
+    if found is None:
+        return None
+    user = found.user or await accounts_service.get_by_id(session, user_id=found.session.user_id)
+    if user is None or not user.is_active_account:
+        runtime.session_cache.evict(session_ids=[found.session.id])
+        return None
+    return accounts_service.SignedIn(user=user, session=found.session)
+
+
+async def _identify_request(
+    request: Request, runtime: Runtime, session: AsyncSession
+) -> accounts_service.Identified | None:
+    """Who is asking, by a Bearer token or the session cookie; None for anonymous requests
+    (and for cookie writes without the page's CSRF token)."""
     token = _bearer_token(request)
     via_cookie = False
     if token is None:
@@ -109,14 +135,14 @@ async def get_viewer(
         via_cookie = token is not None
     if token is None:
         return None
-    signed = await resolve_session(runtime, session, token)
-    if signed is None:
+    found = await resolve_identity(runtime, session, token)
+    if found is None:
         if via_cookie:
             return None  # a stale cookie just means signed out
         raise Unauthenticated("The token is invalid, expired or revoked.")
     if via_cookie and request.method not in SAFE_METHODS:
         expected = accounts_service.csrf_token_for(
-            token_hash=signed.session.token_hash, secret=runtime.secret_key
+            token_hash=found.session.token_hash, secret=runtime.secret_key
         )
         given = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -124,6 +150,33 @@ async def get_viewer(
             # anonymous, and anything that needs a user refuses it (require_signed_in).
             request.state.csrf_failed = True
             return None
+    return found
+
+
+async def get_identity(
+    request: Request, runtime: RuntimeDep, session: SessionDep
+) -> accounts_service.Identified | None:
+    """Who is asking, without their user row when the process knows the token already."""
+    return await _identify_request(request, runtime, session)
+
+
+IdentityDep = Annotated[accounts_service.Identified | None, Depends(get_identity)]
+
+
+async def get_viewer(
+    request: Request, runtime: RuntimeDep, session: SessionDep, found: IdentityDep
+) -> accounts_service.SignedIn | None:
+    """Who is asking, with their user row; None for anonymous requests."""
+    cached: accounts_service.SignedIn | None = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
+    if found is None:
+        return None
+    user = found.user or await accounts_service.get_by_id(session, user_id=found.session.user_id)
+    if user is None or not user.is_active_account:
+        runtime.session_cache.evict(session_ids=[found.session.id])
+        raise Unauthenticated("The token is invalid, expired or revoked.")
+    signed = accounts_service.SignedIn(user=user, session=found.session)
     request.state.viewer = signed
     return signed
 
@@ -131,12 +184,16 @@ async def get_viewer(
 ViewerDep = Annotated[accounts_service.SignedIn | None, Depends(get_viewer)]
 
 
+def _refuse_anonymous(request: Request) -> NoReturn:
+    if getattr(request.state, "csrf_failed", False):
+        raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
+    raise Unauthenticated("Sign in first.")
+
+
 async def require_signed_in(request: Request, viewer: ViewerDep) -> accounts_service.SignedIn:
     """The viewer, who must be signed in."""
     if viewer is None:
-        if getattr(request.state, "csrf_failed", False):
-            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
-        raise Unauthenticated("Sign in first.")
+        _refuse_anonymous(request)
     return viewer
 
 
@@ -148,6 +205,15 @@ async def require_user(signed: SignedInDep) -> User:
     return signed.user
 
 
+async def require_session(request: Request, found: IdentityDep) -> accounts_service.SessionInfo:
+    """The signed-in session without loading its user: the hot read paths that need only who
+    is asking (the user row is not read when the process has the session cached)."""
+    if found is None:
+        _refuse_anonymous(request)
+    return found.session
+
+
+SignedInSession = Annotated[accounts_service.SessionInfo, Depends(require_session)]
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
@@ -200,7 +266,7 @@ def client_ip(request: Request, settings: Settings) -> str:
     return peer
 
 
-def get_client_ip(request: Request, settings: SettingsDep) -> str:
+async def get_client_ip(request: Request, settings: SettingsDep) -> str:
     """Dependency form of client_ip."""
     return client_ip(request, settings)
 
@@ -226,8 +292,12 @@ async def count_action(
 def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
     """A dependency counting one hit of an action per user (per IP when anonymous)."""
 
-    async def check(request: Request, runtime: RuntimeDep, viewer: ViewerDep) -> None:
-        key = f"user:{viewer.user.id}" if viewer else f"ip:{client_ip(request, runtime.settings)}"
+    async def check(request: Request, runtime: RuntimeDep, found: IdentityDep) -> None:
+        key = (
+            f"user:{found.session.user_id}"
+            if found
+            else f"ip:{client_ip(request, runtime.settings)}"
+        )
         result = await count_action(runtime, action, key)
         if result is not None:
             request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
@@ -235,7 +305,7 @@ def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
     return check
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="From the previous page.")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -77,11 +78,13 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
+    # No pre-ping: it is a round trip on every checkout (a third of a one-query request). A
+    # connection that died with the server fails its request once; that failure invalidates
+    # the whole pool, so the next requests reconnect.
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"timeout": 5, "command_timeout": 30},
     )
@@ -93,6 +96,16 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self.read_sessions = self.sessions
+        if engine.dialect.name == "postgresql":
+            # Reads outside a transaction: no BEGIN and no ROLLBACK round trips. Under READ
+            # COMMITTED, which PostgreSQL runs by default, each statement of a transaction sees
+            # its own snapshot anyway, so a read-only request sees exactly what it would.
+            self.read_sessions = async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                autoflush=False,
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +121,12 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for requests that only read (each statement commits on its own)."""
+        async with self.read_sessions() as session:
+            yield session
 
     async def ping(self) -> None:
         """Raise if the database does not answer."""
@@ -144,17 +163,85 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     return bool(getattr(result, "rowcount", 0))
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """The session's backend: "postgresql" or "sqlite"."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def among(
     session: AsyncSession, column: QueryableAttribute[int], ids: Collection[int]
 ) -> sa.ColumnElement[bool]:
     """SQL: the column is one of these IDs. On PostgreSQL one array parameter (`= ANY`), so the
     statement is the same for any number of IDs (prepared once, no SQL of thousands of
     placeholders to build); IN elsewhere."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
+    if dialect_of(session) == "postgresql":
         return column == sa.any_(sa.literal(list(ids), type_=ARRAY(sa.BigInteger)))
     return column.in_(list(ids))
+
+
+def among_param(dialect: str, column: QueryableAttribute[int], name: str) -> sa.ColumnElement[bool]:
+    """SQL: the column is one of the IDs bound later as `name` (a list), for statements built
+    once (`prebuilt`): an array parameter on PostgreSQL, an expanding IN elsewhere."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(sa.BigInteger)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+_PREBUILT: dict[tuple[Callable[[str], Any], str], Any] = {}
+S = TypeVar("S", bound=sa.Executable)
+
+
+def prebuilt(session: AsyncSession, build: Callable[[str], S]) -> S:
+    """The statement `build` makes for the session's backend, made once per process.
+
+    Hot paths bind their values as parameters into statements built once: building a
+    SELECT with subqueries costs more Python than running it does.
+    """
+    key = (build, dialect_of(session))
+    statement = _PREBUILT.get(key)
+    if statement is None:
+        statement = _PREBUILT[key] = build(key[1])
+    return cast(S, statement)
+
+
+# The largest ID there can be: `id < MAX_ID` is "no upper bound" for a bound parameter.
+MAX_ID = 2**63 - 1
+
+
+def newest_ids_by_key_statement(
+    dialect: str,
+    *,
+    id_column: QueryableAttribute[int],
+    key_column: QueryableAttribute[int],
+    keys: sa.Select[Any] | sa.CompoundSelect[Any],
+    where: Sequence[sa.ColumnElement[bool]],
+) -> sa.Select[int]:
+    """SQL: the `:limit` newest IDs below `:before_id` of the rows whose key is among `keys`.
+
+    On PostgreSQL a LATERAL join walks each key's (key, id) index for its newest rows and
+    merges them: one short index scan per key, where a plain IN lets the planner walk the whole
+    ID index backwards for a rare key. SQLite has no LATERAL, and its planner does well with IN.
+    """
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    conditions = [*where, id_column < sa.bindparam("before_id", type_=sa.BigInteger)]
+    if dialect != "postgresql":
+        flat = sa.select(id_column).where(key_column.in_(keys), *conditions)
+        return flat.order_by(id_column.desc()).limit(limit)
+    wanted = keys.subquery("wanted_keys")
+    (wanted_key,) = wanted.c
+    per_key = (
+        sa.select(id_column.label("id"))
+        .where(key_column == wanted_key, *conditions)
+        .order_by(id_column.desc())
+        .limit(limit)
+        .lateral("per_key")
+    )
+    return (
+        sa.select(per_key.c.id)
+        .select_from(wanted.join(per_key, sa.true()))
+        .order_by(per_key.c.id.desc())
+        .limit(limit)
+    )
 
 
 async def newest_ids_by_key(
@@ -167,34 +254,25 @@ async def newest_ids_by_key(
     before_id: int | None,
     limit: int,
 ) -> list[int]:
-    """The `limit` newest IDs (below before_id) of the rows whose key is among `keys`.
+    """The `limit` newest IDs (below before_id) of the rows whose key is among `keys`."""
+    statement = newest_ids_by_key_statement(
+        dialect_of(session), id_column=id_column, key_column=key_column, keys=keys, where=where
+    )
+    return await newest_ids(session, statement, before_id=before_id, limit=limit)
 
-    On PostgreSQL a LATERAL join walks each key's (key, id) index for its newest rows and
-    merges them: one short index scan per key, where a plain IN lets the planner walk the whole
-    ID index backwards for a rare key. SQLite has no LATERAL, and its planner does well with IN.
-    """
-    conditions = list(where)
-    if before_id is not None:
-        conditions.append(id_column < before_id)
-    if session.bind is None or session.bind.dialect.name != "postgresql":
-        flat = sa.select(id_column).where(key_column.in_(keys), *conditions)
-        return list(await session.scalars(flat.order_by(id_column.desc()).limit(limit)))
-    wanted = keys.subquery("wanted_keys")
-    (wanted_key,) = wanted.c
-    per_key = (
-        sa.select(id_column.label("id"))
-        .where(key_column == wanted_key, *conditions)
-        .order_by(id_column.desc())
-        .limit(limit)
-        .lateral("per_key")
-    )
-    merged = (
-        sa.select(per_key.c.id)
-        .select_from(wanted.join(per_key, sa.true()))
-        .order_by(per_key.c.id.desc())
-        .limit(limit)
-    )
-    return list(await session.scalars(merged))
+
+async def newest_ids(
+    session: AsyncSession,
+    statement: sa.Select[int],
+    *,
+    before_id: int | None,
+    limit: int,
+    **values: Any,
+) -> list[int]:
+    """Run a statement of `newest_ids_by_key_statement` (Core, on the session's connection)."""
+    connection = await session.connection()
+    bound = {"before_id": MAX_ID if before_id is None else before_id, "limit": limit, **values}
+    return list((await connection.execute(statement, bound)).scalars())
 
 
 async def lock_transaction(session: AsyncSession, name: str) -> None:

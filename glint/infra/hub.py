@@ -29,6 +29,7 @@ from glint.infra.eventlog import EventLog
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
 from glint.infra.pubsub import PubSub, PubSubUnavailable
+from glint.infra.sessioncache import SessionCache
 
 log = get_logger(__name__)
 
@@ -152,8 +153,10 @@ class Hub:
         eventlog: EventLog | None = None,
         queue_size: int = 256,
         poll_seconds: float | None = None,
+        session_cache: SessionCache[Any] | None = None,
     ) -> None:
         self._pubsub = pubsub
+        self._session_cache = session_cache
         self._eventlog = eventlog
         self._queue_size = queue_size
         self._poll_seconds = poll_seconds
@@ -316,6 +319,11 @@ class Hub:
                 conn.push(body)
 
     def _apply_control(self, command: dict[str, Any]) -> None:
+        if self._session_cache is not None:
+            # A closed session must stop authenticating here at once, sockets or not.
+            self._session_cache.evict(
+                session_ids=_ints(command.get("sessions")), user_ids=_ints(command.get("users"))
+            )
         code, reason = command.get("code"), command.get("reason")
         if not isinstance(code, int) or not isinstance(reason, str):
             return

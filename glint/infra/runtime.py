@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +30,7 @@ from glint.infra.clock import Clock, SystemClock
 from glint.infra.cpu import CpuPool
 from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
+from glint.infra.sessioncache import SessionCache
 from glint.infra.storage import ObjectStore, open_object_store
 
 log = get_logger(__name__)
@@ -52,6 +54,8 @@ class Runtime:
     pubsub: pubsub_mod.PubSub
     eventlog: eventlog_mod.EventLog
     hub: hub_mod.Hub
+    # token hash → resolved session, per process (evicted everywhere by the hub's control channel)
+    session_cache: SessionCache[Any]
     metrics: Metrics = field(default_factory=Metrics)
     # Time rules (story expiry, …) read this clock; tests swap in one they can move.
     clock: Clock = field(default_factory=SystemClock)
@@ -189,7 +193,10 @@ async def start(settings: Settings) -> Runtime:
         jobs = queue_workers.RabbitJobQueue(ids=ids, settings=settings)
     else:
         jobs = queue_workers.TableJobQueue(ids=ids, concurrency=settings.job_concurrency)
-    pubsub, eventlog, hub = _real_time(settings, database, ids, redis, breaker)
+    session_cache: SessionCache[Any] = SessionCache(
+        ttl_seconds=settings.effective_auth_cache_seconds
+    )
+    pubsub, eventlog, hub = _real_time(settings, database, ids, redis, breaker, session_cache)
     runtime = Runtime(
         settings=settings,
         db=database,
@@ -205,6 +212,7 @@ async def start(settings: Settings) -> Runtime:
         pubsub=pubsub,
         eventlog=eventlog,
         hub=hub,
+        session_cache=session_cache,
         redis=redis,
     )
     jobs.bind(runtime)
@@ -217,6 +225,7 @@ def _real_time(
     ids: ids_mod.IdGenerator,
     redis: aioredis.Redis | None,
     breaker: CircuitBreaker | None,
+    session_cache: SessionCache[Any],
 ) -> tuple[pubsub_mod.PubSub, eventlog_mod.EventLog, hub_mod.Hub]:
     """Pub/sub, the stream event log and the connection hub: Redis when configured."""
     window, cap = settings.stream_window_seconds, settings.stream_window_events
@@ -236,6 +245,10 @@ def _real_time(
         # In-process pub/sub does not reach sibling processes: look at the log as well.
         poll = settings.stream_poll_seconds
     hub = hub_mod.Hub(
-        pubsub, eventlog=eventlog, queue_size=settings.stream_queue_size, poll_seconds=poll
+        pubsub,
+        eventlog=eventlog,
+        queue_size=settings.stream_queue_size,
+        poll_seconds=poll,
+        session_cache=session_cache,
     )
     return pubsub, eventlog, hub
