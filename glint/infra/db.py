@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
+from sqlalchemy.util.concurrency import await_
 
 # One naming convention so Alembic gives every constraint the same, predictable name on both
 # backends (SQLite batch migrations need names to drop constraints).
@@ -72,11 +74,65 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_HOLDS_GATE = "glint_holds_write_gate"
+WRITE_WAIT_SECONDS = 10.0  # as long as SQLite's own busy timeout would wait
+
+
+class _SqliteWriteGate:
+    """One writing transaction at a time per process, in the order they asked.
+
+    SQLite has one writer; a transaction that finds the write lock taken polls for it with a
+    growing sleep (its busy handler), so under steady writes an unlucky one (an upload behind
+    the photo jobs' writes) can wait most of a second while the lock is free half the time. A
+    FIFO asyncio lock taken before a transaction's first write lines the writers up instead.
+    Other processes on the same file still meet SQLite's busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+
+    def install(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
+        for name in ("commit", "rollback"):
+            event.listen(engine.sync_engine, name, self._release_connection)
+        pool = engine.sync_engine.pool
+        event.listen(pool, "reset", self._release_on_reset)
+        for name in ("checkin", "close", "invalidate"):
+            event.listen(pool, name, self._release_record)
+
+    def _before_execute(
+        self, conn: sa.Connection, _cursor: Any, statement: str, *_args: Any
+    ) -> None:
+        if conn.info.get(_HOLDS_GATE) or not statement.lstrip().upper().startswith(_WRITE_VERBS):
+            return
+        try:
+            await_(asyncio.wait_for(self.lock.acquire(), WRITE_WAIT_SECONDS))
+        except TimeoutError as exc:
+            raise sa.exc.OperationalError(statement, None, Exception("database is locked")) from exc
+        conn.info[_HOLDS_GATE] = True
+
+    def _release_connection(self, conn: sa.Connection) -> None:
+        self._release(conn.info)
+
+    def _release_on_reset(self, _dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        self._release_record(_dbapi_connection, record)
+
+    def _release_record(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        if record is not None:
+            self._release(record.info)
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_GATE, False):
+            self.lock.release()
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine configured for the URL's backend."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        _SqliteWriteGate().install(engine)
         return engine
     # No pre-ping: it is a round trip on every checkout (a third of a one-query request). A
     # connection that died with the server fails its request once; that failure invalidates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -72,3 +73,45 @@ async def test_unique_violations_are_recognised(clean_runtime: Runtime) -> None:
         with pytest.raises(IntegrityError) as info:
             await session.flush()
     assert is_unique_violation(info.value)
+
+
+async def test_sqlite_writers_line_up_in_the_order_they_asked(clean_runtime: Runtime) -> None:
+    """A second writing transaction waits for the first to end (commit or rollback), and the
+    waiters go in turn; readers never wait."""
+    if not clean_runtime.db.is_sqlite:
+        pytest.skip("PostgreSQL has row locks, not one writer")
+    order: list[str] = []
+    first_wrote = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> None:
+        async with clean_runtime.db.session() as session:
+            session.add(_user(clean_runtime, "gate_first", utcnow()))
+            await session.flush()
+            first_wrote.set()
+            await release_first.wait()
+            order.append("first")
+            await session.rollback()  # a rollback lets the next one in, too
+
+    async def later(name: str) -> None:
+        async with clean_runtime.db.session() as session:
+            session.add(_user(clean_runtime, name, utcnow()))
+            await session.flush()
+            order.append(name)
+            await session.commit()
+
+    holder = asyncio.create_task(first())
+    await first_wrote.wait()
+    second = asyncio.create_task(later("gate_second"))
+    await asyncio.sleep(0.05)
+    third = asyncio.create_task(later("gate_third"))
+    await asyncio.sleep(0.05)
+    async with clean_runtime.db.session() as reader:  # reads pass the queue
+        assert await reader.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    assert not second.done() and not third.done()
+    release_first.set()
+    await asyncio.gather(holder, second, third)
+    assert order == ["first", "gate_second", "gate_third"]
+    async with clean_runtime.db.session() as session:
+        names = set(await session.scalars(sa.select(User.username)))
+    assert names == {"gate_second", "gate_third"}
