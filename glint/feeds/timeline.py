@@ -7,6 +7,7 @@ lost to a timeline-store outage bumps the generation, so every timeline is rebui
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -256,18 +257,25 @@ async def fan_out(runtime: Runtime, *, post_id: int) -> int:
     await runtime.timelines.push(post_id, [row.author_id])
     if is_pulled(runtime, follower_count=row.follower_count):
         return 1
-    pushed, after = 1, 0
     batch = runtime.settings.feed_fanout_batch
-    while True:
+
+    async def followers_after(edge: int) -> list[tuple[int, int]]:
         async with runtime.db.session() as session:
-            edges = await active_followers(
-                session, runtime=runtime, author_id=row.author_id, after_edge=after, limit=batch
+            return await active_followers(
+                session, runtime=runtime, author_id=row.author_id, after_edge=edge, limit=batch
             )
-        if not edges:
-            return pushed
-        await runtime.timelines.push(post_id, [follower for _, follower in edges])
-        pushed += len(edges)
-        after = edges[-1][0]
+
+    # The next batch is read from the database while this one is written to the store.
+    pushed = 1
+    upcoming = asyncio.create_task(followers_after(0))
+    try:
+        while edges := await upcoming:
+            upcoming = asyncio.create_task(followers_after(edges[-1][0]))
+            await runtime.timelines.push(post_id, [follower for _, follower in edges])
+            pushed += len(edges)
+    finally:
+        upcoming.cancel()
+    return pushed
 
 
 async def retract(runtime: Runtime, *, post_id: int, author_id: int) -> None:
