@@ -54,16 +54,19 @@ def seed(
 @app.command()
 def feed(
     embedded: Annotated[bool, typer.Option(help="Run against the embedded seed.")] = False,
-    seconds: Annotated[float, typer.Option(help="Length of the measured run.")] = 30.0,
-    concurrency: Annotated[int, typer.Option(help="Simultaneous users.")] = 32,
-    users: Annotated[int, typer.Option(help="Signed-in users to pick from.")] = 2000,
+    seconds: Annotated[float, typer.Option(help="Length of each wrk run.")] = 20.0,
+    connections: Annotated[int, typer.Option(help="wrk connections.")] = 8,
+    threads: Annotated[int, typer.Option(help="wrk threads.")] = 2,
+    users: Annotated[int, typer.Option(help="Signed-in users whose tokens rotate.")] = 500,
+    cold_users: Annotated[int, typer.Option(help="Users read cold, then warm.")] = 200,
     workers: Annotated[int, typer.Option(help="`glint serve --workers`.")] = 2,
     redis_url: Annotated[str, typer.Option(help="Redis of the scale-out run.")] = (
         "redis://127.0.0.1:6379/0"
     ),
     database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
 ) -> None:
-    """Load-test GET /feed on the seeded data; JSON and PNG into bench/results/."""
+    """GET /feed on the seeded data beside /healthz, /auth/me, cold reads, the naive query and
+    a 10,000-follower fan-out, in one run; JSON and PNG into bench/results/."""
     if embedded:
         url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
         settings = feed_bench.bench_settings(url, None)
@@ -77,12 +80,15 @@ def feed(
             settings,
             label=label,
             seconds=seconds,
-            concurrency=concurrency,
+            connections=connections,
+            threads=threads,
             users=users,
+            cold_users=cold_users,
             serve_workers=workers,
             out_dir=RESULTS,
         )
     )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
     typer.echo(json.dumps(result, indent=2))
 
 

@@ -1,9 +1,17 @@
-"""`glint bench feed`: signed-in users paging /feed against a real `glint serve` on seeded data.
+"""`glint bench feed`: GET /feed against a real `glint serve` on seeded data, one run.
 
-Reports server latency (the Server-Timing header: time in the app) and client latency
-percentiles, requests/s and errors, as JSON and a PNG; in the same run, the naive pull query
-(follows joined to posts, ORDER BY created_at DESC LIMIT 20) on the same data, and the fan-out
-time of one post by the account with 10,000 active followers.
+Measured in one run, against `glint serve --workers N` on the seeded database (rate limits off):
+- under load, with wrk (a Lua script rotating the signed-in users' tokens), one after another:
+  `/healthz` (the ceiling of any request on this box), `/api/v1/auth/me` (what authenticating
+  and presenting one user costs) and `/api/v1/feed` with warmed timelines;
+- one request at a time, per sampled user: a cold read (the user's timeline forgotten first,
+  as after a long inactivity, so the read rebuilds it) then a warm one, by the Server-Timing
+  header (time in the app);
+then, with the server stopped, on the same data:
+- the naive pull query (follows joined to posts, ORDER BY created_at DESC LIMIT 20), timed
+  per sampled user;
+- the fan-out of one post by the account with 10,000 active followers.
+The figures go to bench/results/feed-<label>.json, the bars to feed-<label>.png.
 """
 
 from __future__ import annotations
@@ -12,19 +20,20 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import random
+import os
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from PIL import Image, ImageDraw
 
-from bench import plot
+from bench import plot, wrk
 from glint.accounts import service as accounts_service
 from glint.accounts.models import AuthSession, User
 from glint.config import Settings
@@ -32,27 +41,11 @@ from glint.infra.db import utcnow
 from tests.live import LiveServer, settings_env
 
 SECRET = "bench-secret-" + "x" * 40
+FEED_PATH = "/api/v1/feed"
 NAIVE_QUERY = (
     "SELECT p.* FROM posts p JOIN follows f ON f.followee_id = p.author_id "
     "WHERE f.follower_id = :uid AND p.status = 'published' ORDER BY p.created_at DESC LIMIT 20"
 )
-
-
-@dataclass
-class Sample:
-    """One request."""
-
-    at: float
-    client_ms: float
-    server_ms: float
-    status: int
-
-
-@dataclass
-class Run:
-    """Everything measured in one load run."""
-
-    samples: list[Sample] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -64,16 +57,17 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    """p50, p95, p99 and max, rounded."""
+    """p50, p90, p95, p99 and max, rounded."""
     return {
         "p50": round(percentile(values, 0.50), 2),
+        "p90": round(percentile(values, 0.90), 2),
         "p95": round(percentile(values, 0.95), 2),
         "p99": round(percentile(values, 0.99), 2),
         "max": round(max(values), 2) if values else float("nan"),
     }
 
 
-async def sign_in_users(settings: Settings, count: int) -> list[str]:
+async def sign_in_users(settings: Settings, count: int) -> tuple[list[int], list[str]]:
     """Sessions for `count` recently active users, written straight to the database."""
     from glint.infra import runtime as runtime_mod
 
@@ -107,46 +101,7 @@ async def sign_in_users(settings: Settings, count: int) -> list[str]:
             await session.commit()
     finally:
         await runtime.close()
-    return tokens
-
-
-async def _client_loop(
-    http: httpx.AsyncClient, tokens: list[str], until: float, run: Run, rng: random.Random
-) -> None:
-    cursor: str | None = None
-    token = rng.choice(tokens)
-    while time.monotonic() < until:
-        params: dict[str, Any] = {"limit": 20}
-        if cursor and rng.random() < 0.3:
-            params["cursor"] = cursor  # some users scroll to the next page
-        else:
-            token = rng.choice(tokens)
-        started = time.perf_counter()
-        try:
-            response = await http.get(
-                "/api/v1/feed", params=params, headers={"Authorization": f"Bearer {token}"}
-            )
-            status = response.status_code
-            timing = response.headers.get("server-timing", "app;dur=nan")
-            server_ms = float(timing.split("dur=")[-1])
-            cursor = response.json().get("next_cursor") if status == 200 else None
-        except httpx.HTTPError:
-            status, server_ms = 599, float("nan")
-        run.samples.append(
-            Sample(time.monotonic(), (time.perf_counter() - started) * 1000, server_ms, status)
-        )
-
-
-async def load(base_url: str, tokens: list[str], *, seconds: float, concurrency: int) -> Run:
-    """Drive the server with `concurrency` users for `seconds`."""
-    run = Run()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
-        until = time.monotonic() + seconds
-        await asyncio.gather(
-            *(_client_loop(http, tokens, until, run, random.Random(n)) for n in range(concurrency))
-        )
-    return run
+    return ids, tokens
 
 
 async def warm(base_url: str, tokens: list[str], concurrency: int) -> float:
@@ -159,7 +114,7 @@ async def warm(base_url: str, tokens: list[str], concurrency: int) -> float:
             while queue:
                 token = queue.pop()
                 with contextlib.suppress(httpx.HTTPError):
-                    await http.get("/api/v1/feed", headers={"Authorization": f"Bearer {token}"})
+                    await http.get(FEED_PATH, headers={"Authorization": f"Bearer {token}"})
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.monotonic() - started
@@ -229,16 +184,33 @@ async def fan_out_time(settings: Settings, repeats: int = 5) -> dict[str, Any]:
     }
 
 
-def report(run: Run, seconds: float) -> dict[str, Any]:
-    """Latency percentiles, throughput and errors of a run."""
-    ok = [s for s in run.samples if s.status == 200]
-    return {
-        "requests": len(run.samples),
-        "errors": len(run.samples) - len(ok),
-        "requests_per_s": round(len(run.samples) / seconds, 1),
-        "server_ms": summary([s.server_ms for s in ok]),
-        "client_ms": summary([s.client_ms for s in ok]),
-    }
+async def cold_and_warm(
+    base_url: str, settings: Settings, user_ids: list[int], tokens: list[str]
+) -> dict[str, list[float]]:
+    """Per user, one at a time: a cold read (timeline forgotten first), then a warm one;
+    the server's milliseconds of each."""
+    from glint.infra import runtime as runtime_mod
+
+    runtime = await runtime_mod.start(settings)
+    samples: dict[str, list[float]] = {"cold": [], "warm": []}
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+            for user_id, token in zip(user_ids, tokens, strict=True):
+                await runtime.timelines.forget(user_id)
+                for kind in ("cold", "warm"):
+                    response = await http.get(
+                        FEED_PATH, headers={"Authorization": f"Bearer {token}"}
+                    )
+                    response.raise_for_status()
+                    timing = response.headers.get("server-timing", "app;dur=nan")
+                    samples[kind].append(float(timing.split("dur=")[-1]))
+    finally:
+        await runtime.close()
+    return samples
+
+
+def _ratio(top: float, bottom: float) -> float | None:
+    return round(top / bottom, 2) if bottom else None
 
 
 async def bench_feed(
@@ -246,51 +218,136 @@ async def bench_feed(
     *,
     label: str,
     seconds: float,
-    concurrency: int,
+    connections: int,
+    threads: int,
     users: int,
+    cold_users: int,
     serve_workers: int,
     out_dir: Path,
 ) -> dict[str, Any]:
     """The whole feed benchmark against one seeded database."""
+    wrk.require()
     if settings.redis_url:
         import redis
 
         client = redis.Redis.from_url(settings.redis_url)
         for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=10_000):
             client.delete(key)
-    tokens = await sign_in_users(settings, users)
+    load_at_start = round(os.getloadavg()[0], 2)
+    user_ids, tokens = await sign_in_users(settings, users)
+    tokens_file = Path(tempfile.mkdtemp(prefix="glint-bench-feed-")) / "tokens.txt"
+    tokens_file.write_text("\n".join(tokens) + "\n")
     server = LiveServer(settings_env(settings), "--workers", str(serve_workers))
+    load: dict[str, dict[str, Any]] = {}
     try:
         server.wait_ready(timeout=60)
-        warm_s = await warm(server.url, tokens, concurrency)
-        await load(server.url, tokens, seconds=3, concurrency=concurrency)  # settle the pools
-        run = await load(server.url, tokens, seconds=seconds, concurrency=concurrency)
+        warm_s = await warm(server.url, tokens, 4)
+        print(f"first reads of {len(tokens)} users: {warm_s:.1f} s", flush=True)
+        wrk.run(
+            server.url + FEED_PATH,
+            seconds=3,
+            connections=connections,
+            threads=threads,
+            tokens_file=tokens_file,
+        )  # settles the pools and the post cache
+        for name, path, tokens_for in (
+            ("healthz", "/healthz", None),
+            ("auth_me", "/api/v1/auth/me", tokens_file),
+            ("feed", FEED_PATH, tokens_file),
+        ):
+            load[name] = wrk.run(
+                server.url + path,
+                seconds=seconds,
+                connections=connections,
+                threads=threads,
+                tokens_file=tokens_for,
+            )
+            print(f"{name}: {load[name]}", flush=True)
+        sequential = await cold_and_warm(
+            server.url, settings, user_ids[:cold_users], tokens[:cold_users]
+        )
     finally:
         server.stop()
+        shutil.rmtree(tokens_file.parent, ignore_errors=True)
+    naive = summary(await naive_pull(settings.effective_database_url, 200))
+    cold, warm_ms = summary(sequential["cold"]), summary(sequential["warm"])
     result: dict[str, Any] = {
         "label": label,
-        "concurrency": concurrency,
-        "signed_in_users": len(tokens),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1m_at_start": load_at_start,
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
         "serve_workers": serve_workers,
-        "seconds": seconds,
-        "warm_up_s": round(warm_s, 1),
-        **report(run, seconds),
+        "signed_in_users": len(tokens),
+        "first_reads_s": round(warm_s, 1),
+        "load_generator": (
+            f"{wrk.version()}: {threads} threads, {connections} connections, {seconds:.0f} s "
+            "per endpoint; tokens rotated by a Lua script; client-side latency"
+        ),
+        "healthz_load": load["healthz"],
+        "auth_me_load": load["auth_me"],
+        "feed_load": load["feed"],
+        "feed_over_healthz_throughput": _ratio(
+            load["feed"]["requests_per_s"], load["healthz"]["requests_per_s"]
+        ),
+        "auth_me_over_healthz_throughput": _ratio(
+            load["auth_me"]["requests_per_s"], load["healthz"]["requests_per_s"]
+        ),
+        "sequential_server_ms": {
+            "note": "one request at a time; per user a cold read (timeline forgotten first) "
+            "then a warm one; the Server-Timing header",
+            "cold": cold,
+            "warm": warm_ms,
+        },
+        "naive_pull_ms": naive,
+        "naive_query": " ".join(NAIVE_QUERY.split()),
+        "naive_over_feed_p50": _ratio(naive["p50"], warm_ms["p50"]),
+        "naive_over_feed_p99": _ratio(naive["p99"], warm_ms["p99"]),
+        "fan_out": await fan_out_time(settings),
     }
-    naive = await naive_pull(settings.effective_database_url, 200)
-    result["naive_pull_ms"] = summary(naive)
-    result["naive_over_feed_p50"] = round(
-        result["naive_pull_ms"]["p50"] / result["server_ms"]["p50"], 1
-    )
-    result["fan_out"] = await fan_out_time(settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"feed-{label}.json").write_text(json.dumps(result, indent=2) + "\n")
-    start = run.samples[0].at if run.samples else 0.0
-    plot.latency_png(
-        out_dir / f"feed-{label}.png",
-        title=f"GET /feed, {label}: {result['requests_per_s']} req/s",
-        points=[(s.at - start, s.server_ms) for s in run.samples if s.status == 200],
-    )
+    bars_png(out_dir / f"feed-{label}.png", result)
     return result
+
+
+def bars_png(path: Path, result: dict[str, Any]) -> None:
+    """p50 / p90 / p99 of every variant: under load (wrk) on the left, one at a time right."""
+    loaded = [
+        ("healthz", wrk.latency_ms(result["healthz_load"])),
+        ("auth/me", wrk.latency_ms(result["auth_me_load"])),
+        ("feed", wrk.latency_ms(result["feed_load"])),
+    ]
+    single = [
+        ("feed warm", result["sequential_server_ms"]["warm"]),
+        ("feed cold", result["sequential_server_ms"]["cold"]),
+        ("naive SQL", result["naive_pull_ms"]),
+    ]
+    image = Image.new("RGB", (plot.WIDTH, plot.HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (plot.MARGIN, 10),
+        f"GET /feed, {result['label']}, {result['serve_workers']} serve workers; ms, bars "
+        "p50 / p90 / p99",
+        fill=plot.TEXT,
+    )
+    split = plot.WIDTH // 2
+    plot.bar_panel(
+        draw,
+        (plot.MARGIN, 70, split - 20, plot.HEIGHT - plot.MARGIN),
+        f"under load, wrk: feed {result['feed_load']['requests_per_s']}, auth/me "
+        f"{result['auth_me_load']['requests_per_s']}, healthz "
+        f"{result['healthz_load']['requests_per_s']} req/s",
+        loaded,
+    )
+    plot.bar_panel(
+        draw,
+        (split + 40, 70, plot.WIDTH - 20, plot.HEIGHT - plot.MARGIN),
+        "one at a time: server time of /feed, and the naive query",
+        single,
+    )
+    image.save(path)
 
 
 def bench_settings(database_url: str, redis_url: str | None) -> Settings:

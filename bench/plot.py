@@ -77,3 +77,27 @@ def latency_png(path: Path, *, title: str, points: list[tuple[float, float]]) ->
             fill=TEXT,
         )
     image.save(path)
+
+
+def bar_panel(
+    draw: ImageDraw.ImageDraw,
+    box: tuple[int, int, int, int],
+    title: str,
+    groups: list[tuple[str, dict[str, float]]],
+) -> None:
+    """p50 / p90 / p99 bars per named group, scaled to the panel's highest p99."""
+    left, upper, right, bottom = box
+    draw.line([(left, upper), (left, bottom), (right, bottom)], fill=TEXT)
+    draw.text((left, upper - 30), title, fill=TEXT)
+    top = max((g.get("p99", 0) for _, g in groups), default=1) * 1.1 or 1.0
+    slot = (right - left) / len(groups)
+    colours = [BLUE, (120, 190, 250), RED]
+    for index, (name, values) in enumerate(groups):
+        x = left + index * slot + 8
+        bar = (slot - 16) / 3
+        for k, key in enumerate(("p50", "p90", "p99")):
+            value = values.get(key, 0)
+            y = bottom - (bottom - upper) * value / top
+            draw.rectangle([x + k * bar, y, x + (k + 1) * bar - 2, bottom], fill=colours[k])
+            draw.text((x + k * bar, y - 12), f"{value:.0f}", fill=TEXT)
+        draw.text((x, bottom + 8), name, fill=TEXT)

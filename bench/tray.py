@@ -31,11 +31,9 @@ import json
 import math
 import os
 import random
-import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -47,7 +45,7 @@ import httpx
 from PIL import Image, ImageDraw
 
 from bench import feed as feed_bench
-from bench import plot
+from bench import plot, wrk
 from bench import seed as seed_bench
 from glint.accounts import service as accounts_service
 from glint.config import Settings
@@ -406,93 +404,6 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-WRK_SCRIPT = r"""
--- Rotates through the bearer tokens in the file given after `--` (none: plain GETs).
-local prepared = {}
-local counter = 0
-
-function setup(thread)
-  thread:set("offset", math.random(1, 1000000))
-end
-
-function init(args)
-  if args[1] then
-    for line in io.lines(args[1]) do
-      if #line > 0 then
-        prepared[#prepared + 1] =
-          wrk.format("GET", wrk.path, {["Authorization"] = "Bearer " .. line})
-      end
-    end
-  end
-  counter = offset or 0
-end
-
-function request()
-  if #prepared == 0 then
-    return wrk.format("GET", wrk.path)
-  end
-  counter = counter + 1
-  return prepared[(counter % #prepared) + 1]
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, ' ..
-    '"write_errors": %d, "status_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, ' ..
-    '"p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    latency.mean))
-end
-"""
-
-
-def wrk_version() -> str:
-    """`wrk -v`'s first line (wrk exits 1 on -v)."""
-    done = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    return (done.stdout or done.stderr).splitlines()[0].strip()
-
-
-def run_wrk(
-    url: str, *, seconds: float, connections: int, threads: int, tokens_file: Path | None
-) -> dict[str, Any]:
-    """One wrk run; requests/s, latency percentiles (ms) and error counts."""
-    script = Path(tempfile.mkdtemp(prefix="glint-bench-tray-")) / "rotate.lua"
-    script.write_text(WRK_SCRIPT)
-    argv = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--timeout",
-        "30s",
-        "-s",
-        str(script),
-        url,
-    ]
-    if tokens_file is not None:
-        argv += ["--", str(tokens_file)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
-    shutil.rmtree(script.parent, ignore_errors=True)
-    match = re.search(r"^WRK_JSON (.*)$", done.stdout, re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
-    raw = json.loads(match.group(1))
-    seconds_run = raw["duration_us"] / 1e6
-    return {
-        "requests": raw["requests"],
-        "requests_per_s": round(raw["requests"] / seconds_run, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p90_ms": round(raw["p90_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
-        "non_2xx_3xx": raw["status_errors"],
-        "socket_errors": raw["connect_errors"] + raw["read_errors"] + raw["write_errors"],
-        "timeouts": raw["timeouts"],
-    }
-
-
 def _tray_keys(viewer: int) -> list[str]:
     return [f"{REDIS_PREFIX}tray:{viewer}", f"{REDIS_PREFIX}tray:{viewer}:fresh"]
 
@@ -704,8 +615,7 @@ async def bench_tray(
     from glint import migrate
 
     assert settings.redis_url, "the tray benchmark is scale-out: it needs Redis"
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: `make system-deps` (or apt-get install wrk)")
+    wrk.require()
     url = settings.effective_database_url
     dsn = url.replace("+asyncpg", "")
     await migrate.upgrade_async(url)  # a database seeded before the stories tables came
@@ -722,10 +632,10 @@ async def bench_tray(
         warm_s, first_ms, shapes = await first_reads(server.url, seeded.tokens, 4)
         print(f"first reads: {warm_s:.1f} s", flush=True)
         tray_url = server.url + TRAY_PATH
-        run_wrk(
+        wrk.run(
             tray_url, seconds=3, connections=concurrency, threads=threads, tokens_file=tokens_file
         )
-        load["healthz"] = run_wrk(
+        load["healthz"] = wrk.run(
             server.url + "/healthz",
             seconds=seconds,
             connections=concurrency,
@@ -733,7 +643,7 @@ async def bench_tray(
             tokens_file=None,
         )
         print(f"healthz: {load['healthz']}", flush=True)
-        load["tray_warm"] = run_wrk(
+        load["tray_warm"] = wrk.run(
             tray_url,
             seconds=seconds,
             connections=concurrency,
@@ -772,7 +682,7 @@ async def bench_tray(
         },
         "serve_workers": serve_workers,
         "load_generator": (
-            f"{wrk_version()}: {threads} threads, {concurrency} connections, {seconds:.0f} s; "
+            f"{wrk.version()}: {threads} threads, {concurrency} connections, {seconds:.0f} s; "
             "tray tokens rotated by a Lua script; client-side latency"
         ),
         "first_read_server_ms": summary(first_ms),
@@ -821,8 +731,8 @@ def _ratio(top: dict[str, float], bottom: dict[str, float], key: str) -> float |
 def bars_png(path: Path, result: dict[str, Any]) -> None:
     """p50 / p90 / p99 of every variant: under load (wrk) on the left, one at a time right."""
     loaded = [
-        ("healthz", _wrk_ms(result["healthz_load"])),
-        ("tray warm", _wrk_ms(result["tray_warm_load"])),
+        ("healthz", wrk.latency_ms(result["healthz_load"])),
+        ("tray warm", wrk.latency_ms(result["tray_warm_load"])),
     ]
     single = [
         ("HTTP warm", result["sequential_http"]["warm"]["server_ms"]),
@@ -842,44 +752,17 @@ def bars_png(path: Path, result: dict[str, Any]) -> None:
     )
     draw.text((plot.MARGIN, 10), title, fill=plot.TEXT)
     split = plot.WIDTH * 2 // 7
-    _bar_panel(
+    plot.bar_panel(
         draw,
         (plot.MARGIN, 70, split - 20, plot.HEIGHT - plot.MARGIN),
         f"under load, wrk, {result['tray_warm_load']['requests_per_s']} vs "
         f"{result['healthz_load']['requests_per_s']} req/s",
         loaded,
     )
-    _bar_panel(
+    plot.bar_panel(
         draw,
         (split + 40, 70, plot.WIDTH - 20, plot.HEIGHT - plot.MARGIN),
         "one at a time: server time (HTTP), read_tray in-process, naive query",
         single,
     )
     image.save(path)
-
-
-def _bar_panel(
-    draw: ImageDraw.ImageDraw,
-    box: tuple[int, int, int, int],
-    title: str,
-    groups: list[tuple[str, dict[str, float]]],
-) -> None:
-    left, upper, right, bottom = box
-    draw.line([(left, upper), (left, bottom), (right, bottom)], fill=plot.TEXT)
-    draw.text((left, upper - 30), title, fill=plot.TEXT)
-    top = max((g.get("p99", 0) for _, g in groups), default=1) * 1.1 or 1.0
-    slot = (right - left) / len(groups)
-    colours = [plot.BLUE, (120, 190, 250), plot.RED]
-    for index, (name, values) in enumerate(groups):
-        x = left + index * slot + 8
-        bar = (slot - 16) / 3
-        for k, key in enumerate(("p50", "p90", "p99")):
-            value = values.get(key, 0)
-            y = bottom - (bottom - upper) * value / top
-            draw.rectangle([x + k * bar, y, x + (k + 1) * bar - 2, bottom], fill=colours[k])
-            draw.text((x + k * bar, y - 12), f"{value:.0f}", fill=plot.TEXT)
-        draw.text((x, bottom + 8), name, fill=plot.TEXT)
-
-
-def _wrk_ms(run: dict[str, Any]) -> dict[str, float]:
-    return {key: run[f"{key}_ms"] for key in ("p50", "p90", "p99")}

@@ -21,7 +21,6 @@ WEAK_SECRETS = frozenset(
     {"", "secret", "changeme", "change-me", "password", "glint", "dev", "test", "insecure"}
 )
 MIN_SECRET_LENGTH = 32
-DEFAULT_AUTH_CACHE_SECONDS = 30.0
 
 RateLimitAction = Literal[
     "failed_logins",
@@ -122,15 +121,14 @@ class Settings(BaseSettings):
     session_ttl_days: int = Field(
         default=60, ge=1, le=3650, description="Days a sign-in session lives without use."
     )
-    auth_cache_seconds: float | None = Field(
-        default=None,
+    auth_cache_seconds: float = Field(
+        default=30.0,
         ge=0,
         le=300,
         description=(
-            "How long a process remembers which session a token opens; 0 = ask the database on "
-            "every request. Unset: 30 in scale-out mode, where a revocation evicts it at once "
-            "on every instance over Redis pub/sub, and 0 embedded, whose pub/sub does not "
-            "reach other processes (set it only when one process serves the data folder)."
+            "How long a process remembers which session a token opens (0 = ask the database on "
+            "every request). A revocation evicts it at once in every process: over Redis "
+            "pub/sub at scale, through a stamp file in the data folder embedded."
         ),
     )
     rate_limits_enabled: bool = Field(
@@ -324,13 +322,6 @@ class Settings(BaseSettings):
                     f"GLINT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
                 )
         return self
-
-    @property
-    def effective_auth_cache_seconds(self) -> float:
-        """The token cache's lifetime: as set, else on only where pub/sub reaches everyone."""
-        if self.auth_cache_seconds is not None:
-            return self.auth_cache_seconds
-        return DEFAULT_AUTH_CACHE_SECONDS if self.redis_url else 0.0
 
     @property
     def is_scale_out(self) -> bool:

@@ -194,7 +194,9 @@ async def start(settings: Settings) -> Runtime:
     else:
         jobs = queue_workers.TableJobQueue(ids=ids, concurrency=settings.job_concurrency)
     session_cache: SessionCache[Any] = SessionCache(
-        ttl_seconds=settings.effective_auth_cache_seconds
+        ttl_seconds=settings.auth_cache_seconds,
+        # Embedded processes reach each other through the data folder, not pub/sub.
+        stamp=None if redis else settings.data_dir / "sessions.stamp",
     )
     pubsub, eventlog, hub = _real_time(settings, database, ids, redis, breaker, session_cache)
     runtime = Runtime(

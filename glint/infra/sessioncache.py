@@ -3,7 +3,10 @@
 Authentication is on every request; asking the database who a token belongs to each time
 costs more than many requests do otherwise. Entries live `ttl` seconds at most. Revocation
 stays immediate: whatever ends a session (sign-out, revoke, password change, ban) evicts it
-here and, over pub/sub, in every other process (the stream hub's control channel).
+here and, over pub/sub, in every other process (the stream hub's control channel). Embedded
+processes share no pub/sub but share the data folder: there an eviction also rewrites a stamp
+file, and a process that finds the stamp changed forgets everything it kept (one `stat` per
+lookup).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -34,11 +38,14 @@ class SessionCache(Generic[V]):
         ttl_seconds: float,
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        stamp: Path | None = None,
     ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
+        self._stamp = stamp
+        self._stamp_seen = self._read_stamp()
 
     @property
     def enabled(self) -> bool:
@@ -50,6 +57,12 @@ class SessionCache(Generic[V]):
 
     def get(self, token_hash: str) -> V | None:
         """The value stored for this token, unless it is older than the TTL."""
+        if self._stamp is not None and self._entries:
+            seen = self._read_stamp()
+            if seen != self._stamp_seen:  # another process evicted something
+                self._entries.clear()
+                self._stamp_seen = seen
+                return None
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
@@ -79,4 +92,22 @@ class SessionCache(Generic[V]):
         ]
         for key in doomed:
             del self._entries[key]
+        self._touch_stamp()
         return len(doomed)
+
+    def _read_stamp(self) -> int:
+        if self._stamp is None:
+            return 0
+        try:
+            return self._stamp.stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def _touch_stamp(self) -> None:
+        if self._stamp is None:
+            return
+        try:
+            self._stamp.write_text(str(time.time_ns()))
+        except OSError:
+            return  # the data folder is gone or read-only: this process evicted anyway
+        self._stamp_seen = self._read_stamp()

@@ -168,6 +168,9 @@ async def test_password_change_revokes_every_other_session(client: httpx.AsyncCl
     other = (
         await client.post("/auth/login", json={"login": "erin", "password": user.password})
     ).json()["token"]
+    other_auth = {"Authorization": f"Bearer {other}"}
+    # Used once first, so the server has it cached: the revocation must still win at once.
+    assert (await client.get("/auth/me", headers=other_auth)).status_code == 200
     response = await client.post(
         "/auth/password",
         json={"current_password": user.password, "new_password": "a-brand-new-secret"},
@@ -175,7 +178,6 @@ async def test_password_change_revokes_every_other_session(client: httpx.AsyncCl
     )
     assert response.status_code == 204, response.text
     assert (await client.get("/auth/me", headers=user.auth)).status_code == 200
-    other_auth = {"Authorization": f"Bearer {other}"}
     assert_error(await client.get("/auth/me", headers=other_auth), 401, "unauthenticated")
     old = await client.post("/auth/login", json={"login": "erin", "password": user.password})
     assert_error(old, 401, "invalid_credentials")
@@ -205,6 +207,8 @@ async def test_sessions_list_and_revoke(client: httpx.AsyncClient) -> None:
         headers={"User-Agent": "PhoneApp/1.0"},
     )
     second_token = second.json()["token"]
+    phone_auth = {"Authorization": f"Bearer {second_token}"}
+    assert (await client.get("/feed", headers=phone_auth)).status_code == 200  # now cached
     listing = await client.get("/auth/sessions", headers=user.auth)
     assert listing.status_code == 200
     items = listing.json()["items"]
@@ -214,8 +218,8 @@ async def test_sessions_list_and_revoke(client: httpx.AsyncClient) -> None:
     assert phone["current"] is False
     revoke = await client.delete(f"/auth/sessions/{phone['id']}", headers=user.auth)
     assert revoke.status_code == 204
-    gone = await client.get("/auth/me", headers={"Authorization": f"Bearer {second_token}"})
-    assert_error(gone, 401, "unauthenticated")
+    assert_error(await client.get("/auth/me", headers=phone_auth), 401, "unauthenticated")
+    assert_error(await client.get("/feed", headers=phone_auth), 401, "unauthenticated")
     assert_error(
         await client.delete(f"/auth/sessions/{phone['id']}", headers=user.auth), 404, "not_found"
     )
