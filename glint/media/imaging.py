@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from math import ceil
 
 import blurhash
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageCms, ImageOps, UnidentifiedImageError
 
 from glint.media.filters import apply_filter
 
@@ -34,6 +35,16 @@ _MIME = {
 # ISO-BMFF brands (bytes 8-12 of an 'ftyp' box) of the HEIF family.
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
+# EXIF orientation -> the transpose that shows the stored pixels upright (as exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class ImageRejected(Exception):
@@ -127,6 +138,11 @@ def _open(data: bytes, fmt: str) -> Image.Image:
 
 def probe(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> ImageInfo:
     """Judge an upload by its bytes and header alone; no pixel is decoded."""
+    return _probe(data, max_bytes, max_pixels)[0]
+
+
+def _probe(data: bytes, max_bytes: int, max_pixels: int) -> tuple[ImageInfo, Image.Image]:
+    """probe(), and the opened (not yet decoded) image, so the pipeline parses the header once."""
     if len(data) > max_bytes:
         raise ImageRejected(
             "file_too_large", 413, f"Images may be at most {max_bytes // 2**20} MB."
@@ -148,7 +164,7 @@ def probe(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXE
     orientation = img.getexif().get(0x0112, 1)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    return ImageInfo(format=fmt, mime=_MIME[fmt], width=width, height=height)
+    return ImageInfo(format=fmt, mime=_MIME[fmt], width=width, height=height), img
 
 
 @cache
@@ -165,7 +181,28 @@ def _transform_to_srgb(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform:
     )
 
 
+@cache
+def _colour_grid() -> Image.Image:
+    # 17 levels a channel (0, 16, ..., 255): every corner, edge and the inside of the RGB cube.
+    levels = [min(255, 16 * i) for i in range(17)]
+    pixels = bytes(c for r in levels for g in levels for b in levels for c in (r, g, b))
+    return Image.frombytes("RGB", (len(levels) ** 2, len(levels)), pixels)
+
+
+@lru_cache(maxsize=32)
+def _is_srgb(icc: bytes) -> bool:
+    """Whether an RGB profile says what sRGB says (the grid's colours all within one level):
+    cameras and phones mostly embed one, and converting by it would only cost time."""
+    grid = _colour_grid()
+    converted = ImageCms.applyTransform(grid, _transform_to_srgb(icc, "RGB"))
+    if converted is None:
+        return False
+    beyond_one = [0, 0] + [255] * 254
+    return ImageChops.difference(grid, converted).point(beyond_one * 3).getbbox() is None
+
+
 def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """The pixels in sRGB. `img` is the pipeline's own: an RGB one is converted in place."""
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -175,7 +212,12 @@ def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
         try:
             if img.mode not in ("RGB", "CMYK", "L"):
                 img = img.convert("RGB")
-            return ImageCms.applyTransform(img, _transform_to_srgb(icc, img.mode)) or img
+            if img.mode != "RGB":
+                return ImageCms.applyTransform(img, _transform_to_srgb(icc, img.mode)) or img
+            if not _is_srgb(icc):
+                # In place: no second 1080-px image to allocate (and fault in) per photo.
+                ImageCms.applyTransform(img, _transform_to_srgb(icc, "RGB"), inPlace=True)
+            return img
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: fall back to reading the pixels as sRGB
     return img if img.mode == "RGB" else img.convert("RGB")
@@ -201,11 +243,12 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
 
 def _decode_large(data: bytes, max_pixels: int) -> Image.Image:
     """The photo upright, in sRGB, at most the large width: every later step works on this."""
-    info = probe(data, max_pixels=max_pixels)
-    img = _open(data, info.format)
+    info, img = _probe(data, MAX_BYTES, max_pixels)
     if info.format == "jpeg":
-        # Shrink-on-load: decode at the smallest DCT scale that still covers 1080 px.
-        img.draft("RGB", (WIDTHS["large"], WIDTHS["large"]))
+        # Shrink-on-load: decode at the smallest DCT scale that still covers the large size in
+        # both directions (asked as 1080x1080, a panorama would be decoded whole).
+        scale = min(1.0, WIDTHS["large"] / info.width)
+        img.draft("RGB", (max(1, ceil(img.width * scale)), max(1, ceil(img.height * scale))))
     try:
         img.load()
         icc = img.info.get("icc_profile")
@@ -223,7 +266,10 @@ def _decode_large(data: bytes, max_pixels: int) -> Image.Image:
             if img.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
                 img = img.convert("RGBA" if "transparency" in img.info else "RGB")
             img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        upright = ImageOps.exif_transpose(img)
+        # The transpose exif_transpose would make, without the copy it makes when upright
+        # already nor the EXIF it rewrites: no metadata is kept.
+        method = _UPRIGHT.get(orientation)
+        upright = img if method is None else img.transpose(method)
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected("corrupt_image", 422, "The image could not be decoded.") from exc
     return _to_srgb(upright, icc if isinstance(icc, bytes) else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin
 
 from glint.media import imaging
 from glint.media.filters import FILTERS, apply_filter
@@ -154,3 +154,80 @@ def test_every_filter_changes_the_picture_and_they_differ() -> None:
 def test_unknown_filter_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown filter"):
         apply_filter(images.picture(10, 10), "sepia-deluxe")
+
+
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_srgb_profiles_are_recognised_and_others_are_not() -> None:
+    assert imaging._is_srgb(_srgb_profile())
+    assert not imaging._is_srgb(images.display_p3_profile())
+
+
+def test_an_srgb_tagged_photo_is_not_converted_and_comes_out_as_an_untagged_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = imaging.process(images.jpeg(1600, 1200))
+    imaging._is_srgb(_srgb_profile())  # judged once, outside the spy
+
+    def no_transform(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an sRGB photo was colour-converted")
+
+    monkeypatch.setattr(ImageCms, "applyTransform", no_transform)
+    tagged = imaging.process(images.jpeg(1600, 1200, icc=_srgb_profile()))
+    for rendition in tagged.renditions:
+        assert rendition.data == _by(plain, rendition.size, rendition.format).data
+        assert "icc_profile" not in _open(rendition).info
+
+
+def test_a_p3_photo_is_converted_once_in_place_at_the_large_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[tuple[int, int], bool]] = []
+    apply = ImageCms.applyTransform
+
+    def spy(
+        im: Image.Image,
+        transform: ImageCms.ImageCmsTransform,
+        inPlace: bool = False,  # noqa: N803 (Pillow's name)
+    ) -> Image.Image | None:
+        calls.append((im.size, inPlace))
+        return apply(im, transform, inPlace)
+
+    imaging._is_srgb(images.display_p3_profile())  # judged once, outside the spy
+    monkeypatch.setattr(ImageCms, "applyTransform", spy)
+    p3 = images.jpeg(4000, 3000, orientation=6, icc=images.display_p3_profile())
+    result = imaging.process(p3)
+    assert calls == [((1080, 1440), True)]
+    assert (result.width, result.height) == (1080, 1440)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_is_turned_as_exif_transpose_turns_it(orientation: int) -> None:
+    data = images.jpeg(160, 90, orientation=orientation, quality=100)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    large = _open(_by(imaging.process(data), "large", "jpeg")).convert("RGB")
+    assert large.size == expected.size
+    # Where the red marker ends up: the same corner (JPEG re-encoding blurs only the edges).
+    corners = [(4, 4), (expected.width - 5, 4), (4, expected.height - 5)]
+    corners.append((expected.width - 5, expected.height - 5))
+    for xy in corners:
+        got, want = large.getpixel(xy), expected.getpixel(xy)
+        assert isinstance(got, tuple) and isinstance(want, tuple)
+        assert all(abs(a - b) <= 40 for a, b in zip(got, want, strict=True)), (xy, got, want)
+
+
+def test_a_panorama_is_decoded_at_a_reduced_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[tuple[int, int]] = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self: JpegImagePlugin.JpegImageFile) -> object:
+        decoded.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    result = imaging.process(images.jpeg(4800, 1200))
+    # 1080 px wide needs a quarter of 4800 in width, and so a quarter of the height: 1200x300.
+    assert decoded[-1] == (1200, 300)
+    assert (result.width, result.height) == (1080, 270)
