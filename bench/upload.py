@@ -1,4 +1,5 @@
-"""Upload acknowledgement latency: 8 concurrent uploaders of 4 MB JPEGs against `glint serve`.
+"""Upload acknowledgement latency: 8 concurrent uploaders of 4 MB JPEGs against `glint serve`,
+embedded and scale-out (PostgreSQL, Redis, RabbitMQ and a `glint worker`), one after the other.
 
 The request path stores the original and enqueues its job; it never decodes the whole image.
 The embedded server processes the photos in the same process meanwhile, as it would in life.
@@ -92,34 +93,96 @@ async def run(server: LiveServer, photo: bytes, requests: int, concurrency: int)
     return latencies
 
 
+def summary(latencies: list[float]) -> dict[str, float]:
+    """p50, p95, p99 and max, in ms."""
+    return {
+        "p50": round(statistics.median(latencies), 1),
+        "p95": round(percentile(latencies, 0.95), 1),
+        "p99": round(percentile(latencies, 0.99), 1),
+        "max": round(max(latencies), 1),
+    }
+
+
+def measure(
+    env: dict[str, str], photo: bytes, requests: int, concurrency: int, *server_args: str
+) -> list[float]:
+    """A server from this environment: a warm-up, then the measured uploads."""
+    server = LiveServer(env, *server_args)
+    try:
+        server.wait_ready(timeout=60)
+        asyncio.run(run(server, photo, 16, concurrency))  # warm-up
+        return asyncio.run(run(server, photo, requests, concurrency))
+    finally:
+        server.stop()
+
+
+def embedded(photo: bytes, requests: int, concurrency: int) -> dict[str, float]:
+    """One `glint serve` with its in-process jobs rendering the photos meanwhile."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = base_settings(Path(data_dir), log_level="warning")
+        env = settings_env(settings, GLINT_ARGON2_MEMORY_KIB="1024")
+        return summary(measure(env, photo, requests, concurrency))
+
+
+def scale_out(
+    photo: bytes, requests: int, concurrency: int, serve_workers: int
+) -> dict[str, float]:
+    """`glint serve --workers N` on PostgreSQL, Redis and RabbitMQ, and one `glint worker`
+    rendering the photos meanwhile on the same two cores (originals on local disk)."""
+    from glint import migrate
+    from tests.conftest import (
+        BROKER_URL,
+        PG_ADMIN_URL,
+        REDIS_URL,
+        _create_database,
+        _drop_database,
+        delete_queue,
+    )
+    from tests.live import LiveWorker
+
+    tag = f"glint_bench_upload_{time.monotonic_ns() % 10**8}"
+    asyncio.run(_create_database(tag))
+    try:
+        with tempfile.TemporaryDirectory() as data_dir:
+            settings = base_settings(
+                Path(data_dir),
+                log_level="warning",
+                database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{tag}",
+                redis_url=REDIS_URL,
+                redis_prefix=f"{tag}:",
+                broker_url=BROKER_URL,
+                job_queue_name=tag,
+            )
+            asyncio.run(migrate.upgrade_async(settings.effective_database_url))
+            env = settings_env(settings, GLINT_ARGON2_MEMORY_KIB="1024")
+            worker = LiveWorker(env)
+            try:
+                return summary(
+                    measure(env, photo, requests, concurrency, "--workers", str(serve_workers))
+                )
+            finally:
+                worker.stop()
+                delete_queue(tag)
+    finally:
+        asyncio.run(_drop_database(tag))
+
+
 def main() -> None:
-    """Start an embedded server, upload, report p50/p95/p99."""
+    """Upload in both run modes; report p50/p95/p99 of the acknowledgements."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=160)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--out", default="bench/results/upload.json")
     args = parser.parse_args()
     photo = four_megabyte_jpeg()
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = base_settings(Path(data_dir), log_level="warning")
-        env = settings_env(settings, GLINT_ARGON2_MEMORY_KIB="1024")
-        server = LiveServer(env)
-        try:
-            server.wait_ready()
-            latencies = asyncio.run(run(server, photo, 16, args.concurrency))  # warm-up
-            latencies = asyncio.run(run(server, photo, args.requests, args.concurrency))
-        finally:
-            server.stop()
     result = {
-        "mode": "embedded",
         "photo_bytes": len(photo),
         "requests": args.requests,
         "concurrency": args.concurrency,
         "ack_ms": {
-            "p50": round(statistics.median(latencies), 1),
-            "p95": round(percentile(latencies, 0.95), 1),
-            "p99": round(percentile(latencies, 0.99), 1),
-            "max": round(max(latencies), 1),
+            "embedded": embedded(photo, args.requests, args.concurrency),
+            "scaleout_1_serve_worker": scale_out(photo, args.requests, args.concurrency, 1),
+            "scaleout_2_serve_workers": scale_out(photo, args.requests, args.concurrency, 2),
         },
         "targets": {"p95_ms": 50},
     }
