@@ -150,6 +150,30 @@ async def test_like_and_edit_show_in_the_feed_at_once(
     assert item["viewer"] == {"liked": True, "saved": False}
 
 
+async def test_each_viewer_sees_their_own_flags_on_a_shared_cached_post(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    """Post bodies are cached once for everyone; the liked and saved flags are per viewer."""
+    alice = await register(client, "alice")
+    bob, carol = await register(client, "bob"), await register(client, "carol")
+    for viewer in (bob, carol):
+        await client.post("/users/alice/follow", headers=viewer.auth)
+    post_id = await _post(client, alice)
+    await _settled_feed(client, clean_runtime, bob)  # the body is cached now
+    assert (await client.post(f"/posts/{post_id}/like", headers=bob.auth)).status_code == 200
+    assert (await client.post(f"/posts/{post_id}/save", headers=carol.auth)).status_code == 200
+    flags = {}
+    for name, viewer in (("bob", bob), ("carol", carol), ("alice", alice)):
+        (item,) = (await client.get("/feed", headers=viewer.auth)).json()["items"]
+        assert item["id"] == post_id and item["like_count"] == 1
+        flags[name] = item["viewer"]
+    assert flags == {
+        "bob": {"liked": True, "saved": False},
+        "carol": {"liked": False, "saved": True},
+        "alice": {"liked": False, "saved": False},
+    }
+
+
 async def test_paging_is_stable_while_posts_arrive(
     client: httpx.AsyncClient, clean_runtime: Runtime
 ) -> None:

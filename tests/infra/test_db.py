@@ -115,3 +115,22 @@ async def test_sqlite_writers_line_up_in_the_order_they_asked(clean_runtime: Run
     async with clean_runtime.db.session() as session:
         names = set(await session.scalars(sa.select(User.username)))
     assert names == {"gate_second", "gate_third"}
+
+
+async def test_read_sessions_run_outside_a_transaction_on_postgresql(
+    clean_runtime: Runtime,
+) -> None:
+    """GET requests read without BEGIN/ROLLBACK: each statement is its own transaction, so two
+    statements see two transaction start times (inside one transaction, now() stands still)."""
+    if clean_runtime.db.is_sqlite:
+        pytest.skip("SQLite reads outside a transaction anyway (no round trips to save)")
+    query = sa.text("SELECT now()")
+    async with clean_runtime.db.read_session() as session:
+        first = await session.scalar(query)
+        await asyncio.sleep(0.01)
+        second = await session.scalar(query)
+    assert first is not None and second is not None and second > first
+    async with clean_runtime.db.session() as session:
+        first = await session.scalar(query)
+        await asyncio.sleep(0.01)
+        assert await session.scalar(query) == first

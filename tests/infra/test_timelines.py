@@ -91,3 +91,17 @@ async def test_redis_down_fails_fast_through_the_breaker() -> None:
         assert breaker.failures == failures  # refused without trying the connection
     finally:
         await client.aclose()
+
+
+async def test_a_push_leaves_unbuilt_redis_timelines_alone(clean_runtime: Runtime) -> None:
+    """Fan-out skips followers whose timeline is not built: their next read rebuilds it, and
+    a key written anyway would live forever (it has no expiry)."""
+    if clean_runtime.redis is None:
+        pytest.skip("the SQL store keeps entries in a table with the timeline's state")
+    store = clean_runtime.timelines
+    await store.rebuild(1, [], generation=0)
+    await store.push(70, [1, 2])
+    assert await store.read(1, before_id=None, limit=5, generation=0) == [70]
+    prefix = clean_runtime.settings.redis_prefix
+    assert await clean_runtime.redis.exists(f"{prefix}tl:2") == 0
+    assert await clean_runtime.redis.ttl(f"{prefix}tl:1") > 0
