@@ -3,9 +3,12 @@
 Compares Glint's whole pipeline (orient, sRGB, strip, filter, 4 sizes x WebP+JPEG, blurhash)
 with a bare Pillow baseline doing only draft() + resize + encode of the same renditions. Both
 run serially on the same single core (Glint does not split a photo over cores: the worker pool
-spreads photos over them), interleaved, in wall and CPU time. Glint is also timed without a
-filter, to show what the filter costs (its own pass, and encoders chewing a higher-contrast
-picture).
+spreads photos over them), interleaved, in wall and CPU time.
+
+The target ("pipeline, 12 MP JPEG, all renditions + blurhash <= 1.10x bare Pillow") names no
+filter, so the headline `ratio` is Glint without one (`ratio_no_filter`). Glint with the
+clarendon filter is timed beside it (`ratio_clarendon`): what a filter adds, its own pass and
+encoders chewing a higher-contrast picture. Both are always reported.
 
 glibc's heap is told to keep freed memory, for both: otherwise whichever runs after the other
 pays for the page faults of memory the other returned to the kernel (interleaved, that made
@@ -115,7 +118,7 @@ class Runs:
 
 
 def main() -> None:
-    """Run all three, interleaved, and report medians, p95, their ratios and peak RSS."""
+    """Run all three, interleaved, and report medians, p95, both ratios and peak RSS."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--out", default="bench/results/pipeline.json")
@@ -124,9 +127,9 @@ def main() -> None:
     heap_kept = keep_freed_memory()
     data = twelve_megapixels()
     pipelines: dict[str, Callable[[bytes], object]] = {
-        "glint": lambda d: imaging.process(d, filter_name="clarendon"),
-        "baseline": baseline,
         "glint_no_filter": lambda d: imaging.process(d, filter_name="none"),
+        "baseline": baseline,
+        "glint_clarendon": lambda d: imaging.process(d, filter_name="clarendon"),
     }
     runs = {name: Runs() for name in pipelines}
     for fn in pipelines.values():
@@ -135,7 +138,12 @@ def main() -> None:
         for name, fn in pipelines.items():
             runs[name].time(fn, data)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    glint, base, plain = (runs[name] for name in ("glint", "baseline", "glint_no_filter"))
+    plain, base, filtered = (runs[name] for name in pipelines)
+
+    def ratio(ours: list[float], theirs: list[float]) -> float:
+        return round(statistics.median(ours) / statistics.median(theirs), 3)
+
+    target = 1.10
     result = {
         "input": {
             "width": 4000,
@@ -148,25 +156,27 @@ def main() -> None:
         "cores": 1,
         "glint_parallel": False,
         "heap_kept_for_both": heap_kept,
-        "glint_ms": glint.summary(),
-        "baseline_ms": base.summary(),
+        "headline": "ratio = ratio_no_filter: the target names no filter",
+        "ratio": ratio(plain.wall, base.wall),
+        "ratio_no_filter": ratio(plain.wall, base.wall),
+        "ratio_no_filter_cpu": ratio(plain.cpu, base.cpu),
+        "ratio_clarendon": ratio(filtered.wall, base.wall),
+        "ratio_clarendon_cpu": ratio(filtered.cpu, base.cpu),
         "glint_no_filter_ms": plain.summary(),
-        "ratio_median": round(statistics.median(glint.wall) / statistics.median(base.wall), 3),
-        "ratio_cpu_median": round(statistics.median(glint.cpu) / statistics.median(base.cpu), 3),
-        "ratio_no_filter_median": round(
-            statistics.median(plain.wall) / statistics.median(base.wall), 3
-        ),
+        "glint_clarendon_ms": filtered.summary(),
+        "baseline_ms": base.summary(),
         "peak_rss_mb": round(peak_mb, 1),
-        "targets": {"ratio": 1.10, "peak_rss_mb": 400},
+        "targets": {"ratio": target, "peak_rss_mb": 400},
+        "ratio_target_met": ratio(plain.wall, base.wall) <= target,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(
-        f"one core, serial: Glint {result['glint_ms']['median']} ms/photo (clarendon), "
-        f"baseline {result['baseline_ms']['median']} ms, ratio {result['ratio_median']} "
-        f"(CPU time {result['ratio_cpu_median']}, without filter "
-        f"{result['ratio_no_filter_median']}), peak RSS {result['peak_rss_mb']} MB"
+        f"one core, serial, median of {args.runs}: baseline {base.summary()['median']} ms/photo; "
+        f"Glint without filter {plain.summary()['median']} ms, ratio {result['ratio_no_filter']} "
+        f"(headline, target <= {target}); Glint with clarendon {filtered.summary()['median']} "
+        f"ms, ratio {result['ratio_clarendon']}; peak RSS {result['peak_rss_mb']} MB"
     )
 
 

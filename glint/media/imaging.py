@@ -216,6 +216,10 @@ def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
                 return ImageCms.applyTransform(img, _transform_to_srgb(icc, img.mode)) or img
             if not _is_srgb(icc):
                 # In place: no second 1080-px image to allocate (and fault in) per photo.
+                # lcms itself, not a 3D LUT of it through ImageFilter.Color3DLUT: for a
+                # matrix-shaper profile lcms is both faster (~21 ms vs ~34 ms at 1080x1440,
+                # one core) and exact (within 1 level of its unoptimised float pipeline, where
+                # a 33-point trilinear LUT is up to 15-17 levels off at the gamut edges).
                 ImageCms.applyTransform(img, _transform_to_srgb(icc, "RGB"), inPlace=True)
             return img
         except (ImageCms.PyCMSError, OSError, ValueError):
