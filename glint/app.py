@@ -27,6 +27,7 @@ from glint.config import Settings
 from glint.http import errors as http_errors
 from glint.http.deps import rate_limit
 from glint.http.middleware import RequestContextMiddleware
+from glint.infra import gc_tuning
 from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
 from glint.infra.metrics import Metrics
@@ -59,6 +60,7 @@ def create_app(
         owned.metrics = metrics
         app.state.runtime = owned
         await owned.jobs.start()  # embedded: the worker task; scale-out: nothing to start
+        gc_tuning.tune_for_serving()
         try:
             yield
         finally:
