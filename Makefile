@@ -64,7 +64,7 @@ bench-pipeline: install ## Benchmark the image pipeline against bare Pillow (ben
 	$(UV) run --frozen python -m bench.pipeline
 
 .PHONY: bench-upload
-bench-upload: install ## Benchmark upload acknowledgement latency, 8 uploaders (bench/results/upload.json)
+bench-upload: install ## Upload acknowledgement latency, 8 uploaders of 4 MB, embedded and scale-out (bench/results/upload.json)
 	$(UV) run --frozen python -m bench.upload
 
 .PHONY: bench-recovery
@@ -80,17 +80,21 @@ bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench se
 	$(UV) run --frozen glint bench seed
 
 .PHONY: bench-feed
-bench-feed: install ## Load-test GET /feed on the seeded data (bench/results/feed-scaleout.*)
+bench-feed: install system-deps ## /feed at the 1M seed under wrk beside /healthz and /auth/me; cold, naive, fan-out (bench/results/feed-scaleout.*)
 	$(UV) run --frozen glint bench feed
+
+.PHONY: profile-feed
+profile-feed: install system-deps ## py-spy flame graph of glint serve while wrk drives /feed at the 1M seed (bench/results/profile-*.svg)
+	$(UV) run --frozen glint bench profile --path /api/v1/feed
 
 .PHONY: bench-tray
 bench-tray: install system-deps ## Story tray at the seeded data, 7,500 follows: warm, cold, fallback, naive SQL (bench/results/tray.*)
 	$(UV) run --frozen glint bench tray
 
 .PHONY: bench-feed-embedded
-bench-feed-embedded: install ## Seed SQLite (10k users / 100k posts) and load-test GET /feed embedded
+bench-feed-embedded: install system-deps ## Seed SQLite (10k users / 100k posts), then the same feed benchmark embedded, 1 worker, 4 connections
 	$(UV) run --frozen glint bench seed --embedded
-	$(UV) run --frozen glint bench feed --embedded --workers 1 --concurrency 4 --users 500
+	$(UV) run --frozen glint bench feed --embedded --workers 1 --connections 4
 
 .PHONY: check
 check: lint test ## Everything CI runs, and the linters

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bench import feed as feed_bench
+from bench import profile as profile_bench
 from bench import seed as seed_bench
 from bench import tray as tray_bench
 
@@ -87,6 +88,38 @@ def feed(
             serve_workers=workers,
             out_dir=RESULTS,
         )
+    )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def profile(
+    path: Annotated[str, typer.Option(help="The endpoint wrk drives.")] = "/api/v1/feed",
+    embedded: Annotated[bool, typer.Option(help="Run against the embedded seed.")] = False,
+    seconds: Annotated[float, typer.Option(help="Length of the recorded run.")] = 15.0,
+    connections: Annotated[int, typer.Option(help="wrk connections.")] = 8,
+    workers: Annotated[int, typer.Option(help="`glint serve --workers`.")] = 2,
+    database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
+) -> None:
+    """A py-spy flame graph of the server under wrk load; SVG into bench/results/."""
+    if embedded:
+        url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
+        settings = feed_bench.bench_settings(url, None)
+        label = "embedded"
+    else:
+        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        settings = feed_bench.bench_settings(f"{url}/{database}", "redis://127.0.0.1:6379/0")
+        label = "scaleout"
+    name = path.strip("/").replace("/", "-") or "root"
+    RESULTS.mkdir(exist_ok=True)
+    result = profile_bench.profile(
+        settings,
+        path=path,
+        seconds=seconds,
+        connections=connections,
+        serve_workers=workers,
+        out=RESULTS / f"profile-{label}-{name}.svg",
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     typer.echo(json.dumps(result, indent=2))
