@@ -30,11 +30,14 @@ from glint.http.middleware import RequestContextMiddleware
 from glint.infra import gc_tuning
 from glint.infra import logging as glint_logging
 from glint.infra import runtime as runtime_mod
+from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
+from glint.infra.pubsub import PubSubUnavailable
 from glint.media.urls import MediaUrls
 from glint.web import router as web_router
 
 API_PREFIX = "/api/v1"
+log = get_logger(__name__)
 
 # Uploads up to the 10 MB limit stay in memory while the form is parsed: spilling each one to a
 # temporary file costs a thread hop per 64 KB chunk, which dominated upload latency.
@@ -53,6 +56,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if runtime is not None:
             app.state.runtime = runtime
+            await _listen_for_evictions(runtime)
             yield
             return
         glint_logging.configure(level=settings.log_level, fmt=settings.log_format)
@@ -60,6 +64,7 @@ def create_app(
         owned.metrics = metrics
         app.state.runtime = owned
         await owned.jobs.start()  # embedded: the worker task; scale-out: nothing to start
+        await _listen_for_evictions(owned)
         gc_tuning.tune_for_serving()
         try:
             yield
@@ -105,6 +110,15 @@ def create_app(
     app.include_router(ops.router, prefix=API_PREFIX, include_in_schema=False)
     app.include_router(web_router.router)  # the web pages; their /{username} catch-all is last
     return app
+
+
+async def _listen_for_evictions(runtime: runtime_mod.Runtime) -> None:
+    """Join the stream hub's control channel, so sign-outs elsewhere evict cached tokens here."""
+    try:
+        await runtime.hub.listen_control()
+    except PubSubUnavailable:
+        # The token cache serves nothing until a later subscription succeeds.
+        log.warning("control_channel_unavailable")
 
 
 def create_app_from_env() -> FastAPI:

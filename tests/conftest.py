@@ -234,6 +234,7 @@ async def runtime(settings: Settings) -> AsyncIterator[runtime_mod.Runtime]:
     """The adapters of one run mode, shared by its tests, with its jobs being worked:
     embedded by the in-process worker, scale-out by a real `glint worker` process."""
     rt = await runtime_mod.start(settings)
+    await rt.hub.listen_control()  # as `glint serve` does at start: the token cache is in use
     worker: LiveWorker | None = None
     if settings.broker_url:
         worker = LiveWorker(settings_env(settings))

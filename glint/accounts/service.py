@@ -285,10 +285,17 @@ async def identify(
     cached = cache.get(token_hash)
     if cached is not None and cached.expires_at > utcnow():
         return Identified(session=cached, user=None)
+    evictions_seen = cache.evictions  # a revocation landing during the read must win
     signed = await resolve_token(session, settings=settings, token=token)
     if signed is None:
         return None
-    cache.put(token_hash, signed.session, session_id=signed.session.id, user_id=signed.user.id)
+    cache.put(
+        token_hash,
+        signed.session,
+        session_id=signed.session.id,
+        user_id=signed.user.id,
+        evictions_seen=evictions_seen,
+    )
     return Identified(session=signed.session, user=signed.user)
 
 
@@ -299,16 +306,18 @@ def use_is_due(info: SessionInfo) -> bool:
 
 async def record_use(
     session: AsyncSession, *, settings: Settings, info: SessionInfo
-) -> SessionInfo:
+) -> SessionInfo | None:
     """Slide a session's expiry and mark its user active (the caller commits, on its own);
-    the session as it now stands."""
+    the session as it now stands, or None when it is gone (revoked meanwhile)."""
     now = utcnow()
     expires_at = now + dt.timedelta(days=settings.session_ttl_days)
-    await session.execute(
+    result = await session.execute(
         sa.update(AuthSession)
         .where(AuthSession.id == info.id)
         .values(last_used_at=now, expires_at=expires_at)
     )
+    if getattr(result, "rowcount", 1) == 0:
+        return None
     await session.execute(sa.update(User).where(User.id == info.user_id).values(last_active_at=now))
     return dataclasses.replace(info, last_used_at=now, expires_at=expires_at)
 

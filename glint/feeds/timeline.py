@@ -274,7 +274,8 @@ async def fan_out(runtime: Runtime, *, post_id: int) -> int:
             await runtime.timelines.push(post_id, [follower for _, follower in edges])
             pushed += len(edges)
     finally:
-        upcoming.cancel()
+        upcoming.cancel()  # only still running when the push failed
+        await asyncio.gather(upcoming, return_exceptions=True)
     return pushed
 
 

@@ -96,6 +96,7 @@ async def resolve_identity(
     )
     if found is None or not accounts_service.use_is_due(found.session):
         return found
+    evictions_seen = runtime.session_cache.evictions
     try:
         async with runtime.db.session() as writer:
             info = await accounts_service.record_use(
@@ -105,7 +106,16 @@ async def resolve_identity(
     except SQLAlchemyError:
         log.warning("session_use_not_recorded", session_id=found.session.id)
         return found
-    runtime.session_cache.put(info.token_hash, info, session_id=info.id, user_id=info.user_id)
+    if info is None:  # revoked since it was cached
+        runtime.session_cache.evict(session_ids=[found.session.id])
+        return None
+    runtime.session_cache.put(
+        info.token_hash,
+        info,
+        session_id=info.id,
+        user_id=info.user_id,
+        evictions_seen=evictions_seen,
+    )
     return accounts_service.Identified(session=info, user=found.user)
 
 

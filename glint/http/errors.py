@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from glint.errors import GlintError
@@ -77,6 +78,21 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=headers)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        # The server went away (restart, failover): the pool is being replaced, and the
+        # request may be retried in a moment. Anything else from the database is a bug.
+        log.warning("database_connection_lost", path=request.url.path)
+        return error_response(
+            503,
+            "unavailable",
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": "2"},
+        )
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # A 500 is always a bug: log everything, show the client nothing of the internals.
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
@@ -88,4 +104,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(GlintError, _glint_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
@@ -74,9 +75,20 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-_HOLDS_GATE = "glint_holds_write_gate"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 WRITE_WAIT_SECONDS = 10.0  # as long as SQLite's own busy timeout would wait
+
+
+_WRITING_CTE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _is_write(statement: str, context: Any) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        return True
+    head = statement.lstrip()[:16].upper()
+    if head.startswith("WITH"):  # a CTE can end in a write (SQLite's UPSERT-with-CTE forms)
+        return _WRITING_CTE.search(statement) is not None
+    return head.startswith(_WRITE_VERBS)
 
 
 class _SqliteWriteGate:
@@ -85,45 +97,64 @@ class _SqliteWriteGate:
     SQLite has one writer; a transaction that finds the write lock taken polls for it with a
     growing sleep (its busy handler), so under steady writes an unlucky one (an upload behind
     the photo jobs' writes) can wait most of a second while the lock is free half the time. A
-    FIFO asyncio lock taken before a transaction's first write lines the writers up instead.
-    Other processes on the same file still meet SQLite's busy timeout.
+    FIFO asyncio lock taken before a transaction's first write lines the writers up instead;
+    it is handed on once SQLite's COMMIT or ROLLBACK has run (or the connection is given back
+    or dropped). Other processes on the same file still meet SQLite's busy timeout.
     """
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
+        self._holder: Any = None  # the DBAPI connection inside the writing transaction
 
     def install(self, engine: AsyncEngine) -> None:
-        event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
-        for name in ("commit", "rollback"):
-            event.listen(engine.sync_engine, name, self._release_connection)
-        pool = engine.sync_engine.pool
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", self._before_execute)
+        # SQLAlchemy's commit/rollback events fire before the DBAPI call; the lock must be
+        # handed on after it, so the dialect's own calls are wrapped (this engine's only).
+        dialect = sync_engine.dialect
+        for name in ("do_commit", "do_rollback"):
+            setattr(dialect, name, self._releasing(getattr(dialect, name)))
+        pool = sync_engine.pool
         event.listen(pool, "reset", self._release_on_reset)
         for name in ("checkin", "close", "invalidate"):
             event.listen(pool, name, self._release_record)
 
+    def _releasing(self, call: Callable[[Any], None]) -> Callable[[Any], None]:
+        def run_then_release(dbapi_connection: Any) -> None:
+            try:
+                call(dbapi_connection)
+            finally:
+                self._release(dbapi_connection)
+
+        return run_then_release
+
     def _before_execute(
-        self, conn: sa.Connection, _cursor: Any, statement: str, *_args: Any
+        self,
+        conn: sa.Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: Any,
+        _executemany: bool,
     ) -> None:
-        if conn.info.get(_HOLDS_GATE) or not statement.lstrip().upper().startswith(_WRITE_VERBS):
+        dbapi_connection = conn.connection.dbapi_connection
+        if self._holder is dbapi_connection or not _is_write(statement, context):
             return
         try:
             await_(asyncio.wait_for(self.lock.acquire(), WRITE_WAIT_SECONDS))
         except TimeoutError as exc:
             raise sa.exc.OperationalError(statement, None, Exception("database is locked")) from exc
-        conn.info[_HOLDS_GATE] = True
+        self._holder = dbapi_connection
 
-    def _release_connection(self, conn: sa.Connection) -> None:
-        self._release(conn.info)
+    def _release_on_reset(self, dbapi_connection: Any, _record: Any, _reset_state: Any) -> None:
+        self._release(dbapi_connection)
 
-    def _release_on_reset(self, _dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
-        self._release_record(_dbapi_connection, record)
+    def _release_record(self, dbapi_connection: Any, _record: Any, *_args: Any) -> None:
+        self._release(dbapi_connection)
 
-    def _release_record(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:
-        if record is not None:
-            self._release(record.info)
-
-    def _release(self, info: dict[Any, Any]) -> None:
-        if info.pop(_HOLDS_GATE, False):
+    def _release(self, dbapi_connection: Any) -> None:
+        if dbapi_connection is not None and self._holder is dbapi_connection:
+            self._holder = None
             self.lock.release()
 
 

@@ -202,7 +202,7 @@ class Hub:
         entry.connections.add(conn)
         self._sessions.setdefault(session_id, set()).add(conn)
         try:
-            await self._listen_control()
+            await self.listen_control()
             async with entry.lock:
                 if not entry.subscribed:
                     await self._pubsub.subscribe(user_channel(user_id))
@@ -229,13 +229,17 @@ class Hub:
         if entry.refs == 0 and self._users.get(user_id) is entry:
             del self._users[user_id]
 
-    async def _listen_control(self) -> None:
+    async def listen_control(self) -> None:
+        """Join the control channel (closes, evictions); a serving process joins at start, so
+        a sign-out elsewhere evicts the token here even with no socket open."""
         if self._control:
             return
         async with self._control_lock:
             if not self._control:
                 await self._pubsub.subscribe(CONTROL_CHANNEL)
                 self._control = True
+                if self._session_cache is not None:
+                    self._session_cache.listening = True
 
     async def wake(self, user_ids: Iterable[int]) -> None:
         """Tell every connection of these users, on any instance, that events were stored.
@@ -302,7 +306,10 @@ class Hub:
                 self._deliver(int(suffix), data)
 
     def on_lost(self) -> None:
-        """Signals may have been lost: every connection re-reads the log."""
+        """Signals may have been lost: every connection re-reads the log, and every cached
+        token is asked of the database again (an eviction may have been among them)."""
+        if self._session_cache is not None:
+            self._session_cache.clear()
         for entry in list(self._users.values()):
             for conn in entry.connections:
                 conn.wake()

@@ -193,11 +193,14 @@ async def start(settings: Settings) -> Runtime:
         jobs = queue_workers.RabbitJobQueue(ids=ids, settings=settings)
     else:
         jobs = queue_workers.TableJobQueue(ids=ids, concurrency=settings.job_concurrency)
+    # Evictions reach other processes over Redis pub/sub, or embedded through the data folder;
+    # PostgreSQL without Redis has neither across machines, so nothing is cached there.
     session_cache: SessionCache[Any] = SessionCache(
-        ttl_seconds=settings.auth_cache_seconds,
-        # Embedded processes reach each other through the data folder, not pub/sub.
+        ttl_seconds=settings.auth_cache_seconds if redis or database.is_sqlite else 0.0,
         stamp=None if redis else settings.data_dir / "sessions.stamp",
     )
+    # With Redis, nothing is served from it until the hub has joined the control channel.
+    session_cache.listening = redis is None
     pubsub, eventlog, hub = _real_time(settings, database, ids, redis, breaker, session_cache)
     runtime = Runtime(
         settings=settings,

@@ -5,12 +5,14 @@ costs more than many requests do otherwise. Entries live `ttl` seconds at most. 
 stays immediate: whatever ends a session (sign-out, revoke, password change, ban) evicts it
 here and, over pub/sub, in every other process (the stream hub's control channel). Embedded
 processes share no pub/sub but share the data folder: there an eviction also rewrites a stamp
-file, and a process that finds the stamp changed forgets everything it kept (one `stat` per
-lookup).
+file, and a process that finds the stamp changed forgets everything it kept (one small file
+read per lookup).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -46,6 +48,11 @@ class SessionCache(Generic[V]):
         self._entries: OrderedDict[str, _Entry[V]] = OrderedDict()
         self._stamp = stamp
         self._stamp_seen = self._read_stamp()
+        # Bumped by every eviction: a lookup that began before one must not store its answer.
+        self.evictions = 0
+        # False while evictions from other processes cannot reach this one (not yet
+        # subscribed to the control channel): nothing is served from the cache then.
+        self.listening = True
 
     @property
     def enabled(self) -> bool:
@@ -57,6 +64,8 @@ class SessionCache(Generic[V]):
 
     def get(self, token_hash: str) -> V | None:
         """The value stored for this token, unless it is older than the TTL."""
+        if not self.listening:
+            return None
         if self._stamp is not None and self._entries:
             seen = self._read_stamp()
             if seen != self._stamp_seen:  # another process evicted something
@@ -71,20 +80,39 @@ class SessionCache(Generic[V]):
             return None
         return entry.value
 
-    def put(self, token_hash: str, value: V, *, session_id: int, user_id: int) -> None:
-        """Keep a resolved session (the oldest entry goes when full)."""
-        if not self.enabled:
+    def put(
+        self,
+        token_hash: str,
+        value: V,
+        *,
+        session_id: int,
+        user_id: int,
+        evictions_seen: int | None = None,
+    ) -> None:
+        """Keep a resolved session (the oldest entry goes when full); not when an eviction
+        happened since `evictions_seen` (the value was read before it, so may be revoked)."""
+        if not self.enabled or not self.listening:
+            return
+        if evictions_seen is not None and evictions_seen != self.evictions:
             return
         self._entries[token_hash] = _Entry(value, session_id, user_id, self._clock())
         self._entries.move_to_end(token_hash)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget everything (evictions may have been missed)."""
+        self.evictions += 1
+        self._entries.clear()
+
     def evict(self, *, session_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> int:
-        """Forget every entry of these sessions and users; how many went."""
+        """Forget every entry of these sessions and users, here and (embedded) in the other
+        processes of the data folder; how many went here."""
         sessions, users = set(session_ids), set(user_ids)
-        if not (sessions or users) or not self._entries:
+        if not (sessions or users):
             return 0
+        self.evictions += 1
+        self._touch_stamp()
         doomed = [
             key
             for key, entry in self._entries.items()
@@ -92,22 +120,25 @@ class SessionCache(Generic[V]):
         ]
         for key in doomed:
             del self._entries[key]
-        self._touch_stamp()
         return len(doomed)
 
-    def _read_stamp(self) -> int:
+    def _read_stamp(self) -> str:
         if self._stamp is None:
-            return 0
+            return ""
         try:
-            return self._stamp.stat().st_mtime_ns
+            return self._stamp.read_text()
         except OSError:
-            return 0
+            return ""
 
     def _touch_stamp(self) -> None:
         if self._stamp is None:
             return
+        # A value no process wrote before, replaced atomically: a reader sees old or new.
+        value = f"{os.getpid()}-{time.time_ns()}-{secrets.token_hex(4)}"
+        staging = self._stamp.with_name(f"{self._stamp.name}.{os.getpid()}")
         try:
-            self._stamp.write_text(str(time.time_ns()))
+            staging.write_text(value)
+            os.replace(staging, self._stamp)
         except OSError:
             return  # the data folder is gone or read-only: this process evicted anyway
-        self._stamp_seen = self._read_stamp()
+        self._stamp_seen = value

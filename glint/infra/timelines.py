@@ -282,7 +282,7 @@ for i = 1, #KEYS, 2 do
   if redis.call('EXISTS', KEYS[i + 1]) == 1 then
     redis.call('ZADD', KEYS[i], ARGV[1], ARGV[1])
     redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -tonumber(ARGV[2]) - 1)
-    redis.call('EXPIRE', KEYS[i], ARGV[3], 'NX')
+    if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
     pushed = pushed + 1
   end
 end

@@ -70,3 +70,39 @@ def test_an_eviction_in_one_process_empties_the_others_through_the_stamp(
     assert len(there) == 0
     there.put("h2", "bob", session_id=2, user_id=20)
     assert there.get("h2") == "bob"  # until the next eviction anywhere
+
+
+def test_a_lookup_that_began_before_an_eviction_does_not_store_its_answer() -> None:
+    cache: SessionCache[str] = SessionCache(ttl_seconds=30)
+    seen = cache.evictions  # a request starts reading the session from the database...
+    cache.evict(session_ids=[1])  # ...while a sign-out elsewhere lands
+    cache.put("h1", "alice", session_id=1, user_id=10, evictions_seen=seen)
+    assert cache.get("h1") is None
+    cache.put("h1", "alice", session_id=1, user_id=10, evictions_seen=cache.evictions)
+    assert cache.get("h1") == "alice"
+
+
+def test_nothing_is_served_while_evictions_cannot_arrive() -> None:
+    cache: SessionCache[str] = SessionCache(ttl_seconds=30)
+    cache.put("h1", "alice", session_id=1, user_id=10)
+    cache.listening = False  # e.g. not yet subscribed to the control channel
+    assert cache.get("h1") is None
+    cache.put("h2", "bob", session_id=2, user_id=20)
+    cache.listening = True
+    assert cache.get("h2") is None and cache.get("h1") == "alice"
+    cache.clear()  # pub/sub reconnected: evictions may have been missed
+    assert cache.get("h1") is None
+
+
+def test_an_eviction_reaches_the_stamp_even_from_a_process_with_nothing_cached(
+    tmp_path: Path,
+) -> None:
+    stamp = tmp_path / "sessions.stamp"
+    job_process: SessionCache[str] = SessionCache(ttl_seconds=30, stamp=stamp)
+    server: SessionCache[str] = SessionCache(ttl_seconds=30, stamp=stamp)
+    server.put("h1", "alice", session_id=1, user_id=10)
+    job_process.evict(user_ids=[10])  # a password change handled where no token is cached
+    assert server.get("h1") is None
+    server.put("h1", "alice", session_id=1, user_id=10)
+    job_process.evict(user_ids=[10])  # twice in a row: every eviction writes a new stamp
+    assert server.get("h1") is None
