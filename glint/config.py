@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         default=800, ge=50, le=10_000, description="Post IDs kept in each home timeline."
     )
     feed_fanout_batch: int = Field(
-        default=1000, ge=1, le=5000, description="Timelines written per fan-out round trip."
+        default=2500, ge=1, le=5000, description="Timelines written per fan-out round trip."
     )
     ranked_like_weight: float = Field(
         default=2.0, ge=0, description="Ranked feed: points per like."
