@@ -60,10 +60,27 @@ class DocPage:
     next_cursor: str | None
 
 
-def _flagged(doc: posts_cache.PostDoc, checks: timeline.HomeChecks) -> posts_cache.PostDoc:
-    post_id = int(doc["id"])
-    doc["viewer"] = {"liked": post_id in checks.liked, "saved": post_id in checks.saved}
-    return doc
+async def _home_posts(
+    session: AsyncSession, *, runtime: Runtime, urls: MediaUrls, viewer_id: int, ids: list[int]
+) -> list[posts_cache.PostDoc]:
+    """These candidates in order, as the viewer may see them in a home feed: cached bodies,
+    then one query for the live graph and the viewer's liked and saved flags."""
+    docs = await posts_cache.published_post_docs(
+        session, cache=runtime.cache, urls=urls, post_ids=ids
+    )
+    checks = await timeline.home_checks(
+        session,
+        viewer_id=viewer_id,
+        author_ids={posts_cache.author_id(doc) for doc in docs.values()},
+        post_ids=list(docs),
+    )
+    shown: list[posts_cache.PostDoc] = []
+    for post_id in ids:
+        doc = docs.get(post_id)
+        if doc is not None and posts_cache.author_id(doc) in checks.authors:
+            doc["viewer"] = {"liked": post_id in checks.liked, "saved": post_id in checks.saved}
+            shown.append(doc)
+    return shown
 
 
 async def home_feed_docs(
@@ -91,19 +108,8 @@ async def home_feed_docs(
         if not ids:
             exhausted = True
             break
-        docs = await posts_cache.published_post_docs(
-            session, cache=runtime.cache, urls=urls, post_ids=ids
-        )
-        checks = await timeline.home_checks(
-            session,
-            viewer_id=viewer_id,
-            author_ids={posts_cache.author_id(doc) for doc in docs.values()},
-            post_ids=list(docs),
-        )
         items.extend(
-            _flagged(docs[pid], checks)
-            for pid in ids
-            if pid in docs and posts_cache.author_id(docs[pid]) in checks.authors
+            await _home_posts(session, runtime=runtime, urls=urls, viewer_id=viewer_id, ids=ids)
         )
         before_id = ids[-1]
         if len(items) >= want:
@@ -159,18 +165,12 @@ async def ranked_feed(
         key = secrets.token_urlsafe(9)
         await _store_snapshot(runtime, viewer.id, key, snapshot)
     page_ids = snapshot[offset : offset + params.limit]
-    posts = await posts_cache.published_posts(
-        session, cache=runtime.cache, urls=urls, post_ids=page_ids
+    shown = await _home_posts(
+        session, runtime=runtime, urls=urls, viewer_id=viewer.id, ids=page_ids
     )
-    allowed = await timeline.visible_home_authors(
-        session, viewer_id=viewer.id, author_ids=[post.author.id for post in posts.values()]
-    )
-    items = [posts[pid] for pid in page_ids if pid in posts and posts[pid].author.id in allowed]
     end = offset + len(page_ids)
     next_cursor = encode_cursor({"s": key, "o": end}) if end < len(snapshot) else None
-    return Page(
-        items=await with_viewer_flags(session, viewer=viewer, posts=items), next_cursor=next_cursor
-    )
+    return Page(items=[PostOut.model_validate(doc) for doc in shown], next_cursor=next_cursor)
 
 
 def _snapshot_key(viewer_id: int, key: str) -> str:
