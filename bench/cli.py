@@ -14,11 +14,24 @@ from bench import feed as feed_bench
 from bench import profile as profile_bench
 from bench import seed as seed_bench
 from bench import tray as tray_bench
+from glint.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "glint_bench"
 EMBEDDED_DIR = Path("bench-data")
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _seeded(*, embedded: bool, database: str, redis_url: str) -> tuple[Settings, str]:
+    """The benchmark settings of a seeded deployment, and its label."""
+    if embedded:
+        url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
+        return feed_bench.bench_settings(url, None), "embedded"
+    url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return feed_bench.bench_settings(f"{url}/{database}", redis_url), "scaleout"
+
 
 app = typer.Typer(help="Glint benchmarks.", no_args_is_help=True, add_completion=False)
 
@@ -68,14 +81,7 @@ def feed(
 ) -> None:
     """GET /feed on the seeded data beside /healthz, /auth/me, cold reads, the naive query and
     a 10,000-follower fan-out, in one run; JSON and PNG into bench/results/."""
-    if embedded:
-        url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
-        settings = feed_bench.bench_settings(url, None)
-        label = "embedded"
-    else:
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        settings = feed_bench.bench_settings(f"{url}/{database}", redis_url)
-        label = "scaleout"
+    settings, label = _seeded(embedded=embedded, database=database, redis_url=redis_url)
     result = asyncio.run(
         feed_bench.bench_feed(
             settings,
@@ -103,14 +109,7 @@ def profile(
     database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
 ) -> None:
     """A py-spy flame graph of the server under wrk load; SVG into bench/results/."""
-    if embedded:
-        url = f"sqlite+aiosqlite:///{(EMBEDDED_DIR / 'glint.db').resolve()}"
-        settings = feed_bench.bench_settings(url, None)
-        label = "embedded"
-    else:
-        url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        settings = feed_bench.bench_settings(f"{url}/{database}", "redis://127.0.0.1:6379/0")
-        label = "scaleout"
+    settings, label = _seeded(embedded=embedded, database=database, redis_url=REDIS_URL)
     name = path.strip("/").replace("/", "-") or "root"
     RESULTS.mkdir(exist_ok=True)
     result = profile_bench.profile(

@@ -185,6 +185,8 @@ async def get_viewer(
     user = found.user or await accounts_service.get_by_id(session, user_id=found.session.user_id)
     if user is None or not user.is_active_account:
         runtime.session_cache.evict(session_ids=[found.session.id])
+        if _bearer_token(request) is None:
+            return None  # a cookie of an account gone inactive just means signed out
         raise Unauthenticated("The token is invalid, expired or revoked.")
     signed = accounts_service.SignedIn(user=user, session=found.session)
     request.state.viewer = signed

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+import sqlalchemy as sa
+
+from glint.accounts.models import User
 from glint.app import create_app
 from glint.infra import runtime as runtime_mod
+from glint.infra.db import utcnow
 from glint.infra.runtime import Runtime
+from tests.accounts.test_auth_api import assert_error
+from tests.factories.accounts import register
 
 
 async def test_a_sign_out_elsewhere_evicts_a_cached_token_on_an_instance_without_sockets(
@@ -45,3 +52,22 @@ async def test_a_serving_app_listens_for_evictions_from_the_start(clean_runtime:
             assert other.session_cache.listening
     finally:
         await other.close()
+
+
+async def test_an_account_gone_inactive_reads_as_signed_out_by_cookie_and_401_by_token(
+    cookie_client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    """The sessions of an account that stopped being active stop working at once, even when
+    a process has them cached: a browser's cookie reads as signed out, a token is refused."""
+    await register(cookie_client, "carol")  # a public profile to look at
+    dave = await register(cookie_client, "dave")  # the cookie jar now holds dave's session
+    assert (await cookie_client.get("/auth/me")).status_code == 200  # cached by now
+    async with clean_runtime.db.session() as session:
+        await session.execute(
+            sa.update(User).where(User.username == "dave").values(banned_at=utcnow())
+        )
+        await session.commit()
+    assert (await cookie_client.get("/users/carol")).status_code == 200  # as a stranger
+    assert_error(await cookie_client.get("/auth/me"), 401, "unauthenticated")
+    bearer = await cookie_client.get("/users/carol", headers=dave.auth)  # the token wins
+    assert_error(bearer, 401, "unauthenticated")
