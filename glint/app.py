@@ -12,6 +12,7 @@ from glint import wiring
 from glint.api import (
     accounts,
     admin,
+    discovery,
     engagement,
     feeds,
     media,
@@ -22,6 +23,8 @@ from glint.api import (
     social,
     stories,
     stream,
+    suggestions,
+    trends,
 )
 from glint.config import Settings
 from glint.http import errors as http_errors
@@ -98,6 +101,9 @@ def create_app(
         messaging.router,
         stories.router,
         admin.router,
+        discovery.router,
+        suggestions.router,
+        trends.router,
     ):
         api.include_router(domain_router)
     app.include_router(api)

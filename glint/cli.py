@@ -167,7 +167,7 @@ async def _create_user(
                 password=password,
                 role=role,
             )
-            await session.commit()
+            await runtime.commit(session)
             return user.id
     finally:
         await runtime.close()

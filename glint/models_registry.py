@@ -10,6 +10,7 @@ from glint.infra.db import Base
 def metadata() -> sa.MetaData:
     """The metadata of every table, all models imported."""
     from glint.accounts import models as _accounts  # noqa: F401
+    from glint.discovery import models as _discovery  # noqa: F401
     from glint.feeds import models as _feeds  # noqa: F401
     from glint.infra import eventlog as _eventlog  # noqa: F401
     from glint.infra import periodic as _periodic  # noqa: F401

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from glint.accounts import events as accounts_events
 from glint.accounts import jobs as accounts_jobs
+from glint.discovery import jobs as discovery_jobs
 from glint.feeds import jobs as feeds_jobs
 from glint.infra import queue_workers
 from glint.infra.events import E, EventBus, Subscriber, bus
@@ -148,6 +149,19 @@ def _subscribe_accounts(events: EventBus) -> None:
     )
 
 
+def _subscribe_discovery(events: EventBus) -> None:
+    """Search follows posts and profiles as they change; hashtag uses feed the trends."""
+    index = "discovery.index"
+    events.subscribe(
+        posts_events.PostPublished, discovery_jobs.index_published, name=index, prompt=True
+    )
+    events.subscribe(posts_events.PostEdited, discovery_jobs.reindex_post, name=index, prompt=True)
+    events.subscribe(posts_events.PostDeleted, discovery_jobs.reindex_post, name=index, prompt=True)
+    events.subscribe(
+        accounts_events.ProfileChanged, discovery_jobs.reindex_person, name=index, prompt=True
+    )
+
+
 def _subscribe_messaging(events: EventBus) -> None:
     """Photo messages are processed; unsent photos leave storage."""
     events.subscribe(
@@ -273,6 +287,7 @@ def install() -> None:
     _subscribe_engagement(bus)
     _subscribe_graph(bus)
     _subscribe_accounts(bus)
+    _subscribe_discovery(bus)
     _subscribe_messaging(bus)
     _subscribe_stories(bus)
     _subscribe_stream(bus)

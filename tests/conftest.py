@@ -26,6 +26,7 @@ from glint import models_registry, wiring
 from glint.app import create_app
 from glint.config import Settings
 from glint.infra import runtime as runtime_mod
+from glint.infra import search
 from glint.infra.clock import MovableClock
 from glint.infra.db import utcnow
 from tests.live import LiveWorker, free_port, settings_env
@@ -298,6 +299,9 @@ async def _wipe(rt: runtime_mod.Runtime) -> None:
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2)
+    async with rt.db.session() as session:  # the text index is not a model: clear it too
+        await search.index_for(rt.db.engine.dialect.name).clear(session)
+        await session.commit()
     await rt.storage.delete_many(await rt.storage.list_keys(""))
     if rt.redis is not None:
         await _delete_prefix(rt, rt.settings.redis_prefix)

@@ -23,3 +23,12 @@ class SessionsRevoked(Event):
     name = "sessions.revoked"
     user_id: int
     session_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanged(Event):
+    """An account's public face changed: it signed up, or its name or privacy changed (what
+    search knows of it follows)."""
+
+    name = "profile.changed"
+    user_id: int

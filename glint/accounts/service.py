@@ -160,6 +160,7 @@ async def register(
             raise
         await _ensure_free(session, username=name, email=address)
         raise Conflict("That username is taken.", code="username_taken") from exc
+    await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
     return user
 
 
@@ -383,12 +384,17 @@ async def change_password(
     )
 
 
-async def update_profile(session: AsyncSession, *, user: User, changes: ProfilePatchIn) -> User:
+async def update_profile(
+    session: AsyncSession, *, ids: IdGenerator, user: User, changes: ProfilePatchIn
+) -> User:
     """Apply the fields a PATCH gave; absent fields stay as they are."""
-    for field, value in changes.model_dump(exclude_unset=True).items():
+    given = changes.model_dump(exclude_unset=True)
+    for field, value in given.items():
         if value is None:
             raise ValidationFailed("Fields may not be null.", fields={field: "may not be null"})
         setattr(user, field, value)
+    if given.keys() & {"display_name", "is_private"}:
+        await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
     await session.flush()
     return user
 

@@ -73,7 +73,7 @@ async def _sign_in(
         user_agent=request.headers.get("user-agent", ""),
         ip=ip,
     )
-    await session.commit()
+    await runtime.commit(session)  # a sign-up's events (search indexing) run now
     _set_session_cookie(response, token, runtime=runtime, secure=request.url.scheme == "https")
     csrf = accounts_service.csrf_token_for(
         token_hash=auth_session.token_hash, secret=runtime.secret_key

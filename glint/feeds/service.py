@@ -26,30 +26,13 @@ from glint.media.urls import MediaUrls
 from glint.paging import Page, PageParams, cursor_int, decode_cursor, encode_cursor
 from glint.posts import cache as posts_cache
 from glint.posts import engagement
-from glint.posts.schemas import PostOut, PostViewer
+from glint.posts.schemas import PostOut
 from glint.social import queries as social_queries
 from glint.social.models import Follow, Mute
 
 # Rounds of fetch-and-filter before a page is returned short (with a cursor to go on).
 MAX_ROUNDS = 5
 RANKED_SNAPSHOT_SECONDS = 900.0
-
-
-async def with_viewer_flags(
-    session: AsyncSession, *, viewer: User, posts: list[PostOut]
-) -> list[PostOut]:
-    """The posts with the viewer's liked and saved flags, in one query each."""
-    if not posts:
-        return []
-    liked, saved = await engagement.viewer_flags(
-        session, viewer_id=viewer.id, post_ids=[post.id for post in posts]
-    )
-    return [
-        post.model_copy(
-            update={"viewer": PostViewer(liked=post.id in liked, saved=post.id in saved)}
-        )
-        for post in posts
-    ]
 
 
 @dataclass(frozen=True)
@@ -242,7 +225,8 @@ async def explore(
         last_id, last_score = page_rows[-1]
         next_cursor = encode_cursor({"score": last_score, "id": last_id})
     return Page(
-        items=await with_viewer_flags(session, viewer=viewer, posts=items), next_cursor=next_cursor
+        items=await engagement.with_viewer_flags(session, viewer=viewer, posts=items),
+        next_cursor=next_cursor,
     )
 
 

@@ -16,6 +16,7 @@ from glint.media.lifecycle import MediaStatus
 from glint.posts import events
 from glint.posts import service as posts_service
 from glint.posts.models import Comment, CommentLike, Post, PostLike, Save, published_only
+from glint.posts.schemas import PostOut, PostViewer
 from glint.social import queries as social_queries
 from glint.social import service as social_service
 
@@ -320,3 +321,20 @@ async def viewer_flags(
         )
     )
     return liked, saved
+
+
+async def with_viewer_flags(
+    session: AsyncSession, *, viewer: User, posts: list[PostOut]
+) -> list[PostOut]:
+    """The posts with the viewer's liked and saved flags, in one query each."""
+    if not posts:
+        return []
+    liked, saved = await viewer_flags(
+        session, viewer_id=viewer.id, post_ids=[post.id for post in posts]
+    )
+    return [
+        post.model_copy(
+            update={"viewer": PostViewer(liked=post.id in liked, saved=post.id in saved)}
+        )
+        for post in posts
+    ]

@@ -68,3 +68,16 @@ async def incoming_requests(
         query = query.where(FollowRequest.id < before_id)
     rows = await session.execute(query.order_by(FollowRequest.id.desc()).limit(limit + 1))
     return [(request_id, user) for request_id, user in rows]
+
+
+def posts_visible_to(viewer_id: int | None) -> sa.ColumnElement[bool]:
+    """SQL, with the author joined as `User`: the viewer may see this account's posts (active,
+    no block either way, and public, followed or the viewer's own)."""
+    if viewer_id is None:
+        return sa.and_(active_accounts(), User.is_private.is_(False))
+    followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
+    return sa.and_(
+        active_accounts(),
+        not_blocked_with(viewer_id, User.id),
+        sa.or_(User.id == viewer_id, User.is_private.is_(False), followed),
+    )

@@ -412,7 +412,7 @@ async def save_profile(
 ) -> User:
     """Edit a profile; an account going public approves every pending follow request."""
     was_private = user.is_private
-    await accounts_service.update_profile(session, user=user, changes=changes)
+    await accounts_service.update_profile(session, ids=ids, user=user, changes=changes)
     if was_private and not user.is_private:
         await approve_all_requests(session, ids=ids, user=user)
     return user

@@ -43,7 +43,7 @@ async def _start_session(page: PageCtx, user: User, target: str) -> Response:
         user_agent=page.request.headers.get("user-agent", ""),
         ip=client_ip(page.request, page.runtime.settings),
     )
-    await page.session.commit()
+    await page.runtime.commit(page.session)  # a sign-up's events (search indexing) run now
     response = redirect(target)
     response.set_cookie(
         SESSION_COOKIE,

@@ -1,0 +1,1 @@
+"""Discovery: search, hashtag pages and followed hashtags, trends and suggestions."""
