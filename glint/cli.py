@@ -6,7 +6,7 @@ import asyncio
 import getpass
 import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+search_app = typer.Typer(help="The search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 
 def _settings() -> Settings:
@@ -155,6 +157,7 @@ async def _create_user(
     from glint.accounts import service as accounts_service
     from glint.infra import runtime as runtime_mod
 
+    wiring.install()  # a sign-up is announced (search indexes the account)
     runtime = await runtime_mod.start(settings)
     try:
         async with runtime.db.session() as session:
@@ -171,6 +174,39 @@ async def _create_user(
             return user.id
     finally:
         await runtime.close()
+
+
+@search_app.command("reindex")
+def search_reindex(
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per transaction.")] = 2000,
+) -> None:
+    """Rebuild the search index and hashtag counts from the database (events keep it current;
+    this is for a new index, a restored backup or a changed analyser)."""
+    asyncio.run(_search_reindex(_settings(), batch=batch))
+
+
+async def _search_reindex(settings: Settings, *, batch: int) -> None:
+    from glint.discovery import indexing
+    from glint.infra import runtime as runtime_mod
+
+    runtime = await runtime_mod.start(settings)
+    bars: dict[str, Any] = {}
+
+    def show(what: str, done: int, total: int) -> None:
+        if what not in bars:
+            for bar in bars.values():
+                bar.render_finish()
+            bars[what] = typer.progressbar(length=total, label=f"{what:<7}", show_pos=True)
+        bar = bars[what]
+        bar.update(done - bar.pos)
+
+    try:
+        await indexing.rebuild_all(runtime.db, batch=batch, on_progress=show)
+        for bar in bars.values():
+            bar.render_finish()
+    finally:
+        await runtime.close()
+    typer.echo("Search index rebuilt.")
 
 
 @app.command(

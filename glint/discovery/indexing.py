@@ -9,7 +9,7 @@ vanishes from results before its de-indexing job has run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,9 +22,9 @@ from glint.discovery import trends
 from glint.discovery.models import Hashtag, HashtagPost
 from glint.infra import db as db_mod
 from glint.infra import search
-from glint.infra.db import UTCDateTime, utcnow
+from glint.infra.db import Database, UTCDateTime, utcnow
 from glint.media.lifecycle import MediaStatus
-from glint.posts.models import Post, PostHashtag
+from glint.posts.models import Post, PostHashtag, published_only
 
 SECONDS_PER_HOUR = 3600
 
@@ -130,7 +130,7 @@ async def rebuild_posts(session: AsyncSession, *, after_id: int, batch: int) -> 
         (
             await session.execute(
                 sa.select(Post.id, Post.author_id, Post.caption)
-                .where(Post.id > after_id, Post.status == MediaStatus.PUBLISHED)
+                .where(Post.id > after_id, published_only())
                 .order_by(Post.id)
                 .limit(batch)
             )
@@ -180,3 +180,30 @@ async def recount_hashtags(session: AsyncSession) -> None:
             index_elements=["tag"], set_={"post_count": statement.excluded.post_count}
         )
     )
+
+
+async def rebuild_all(
+    db: Database, *, batch: int, on_progress: Callable[[str, int, int], None]
+) -> None:
+    """Rebuild the text index and the hashtag tables from the database, a batch per
+    transaction; `on_progress(what, done, total)` after each. Searches meanwhile find what
+    is indexed so far."""
+    async with db.session() as session:
+        people = await session.scalar(sa.select(sa.func.count()).where(active_accounts()))
+        posts = await session.scalar(sa.select(sa.func.count()).where(published_only()))
+        await clear(session)
+        await session.commit()
+    steps = (("people", rebuild_people, people or 0), ("posts", rebuild_posts, posts or 0))
+    for what, step, total in steps:
+        after, done = 0, 0
+        while True:
+            async with db.session() as session:
+                last = await step(session, after_id=after, batch=batch)
+                await session.commit()
+            if last is None:
+                break
+            after, done = last, min(done + batch, total)
+            on_progress(what, done, total)
+    async with db.session() as session:
+        await recount_hashtags(session)
+        await session.commit()
