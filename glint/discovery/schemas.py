@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from glint.accounts.schemas import UserSummary
 from glint.posts.schemas import PostOut
 from glint.schemas import Schema
@@ -42,7 +44,7 @@ class HashtagOut(Schema):
 
     name: str
     post_count: int
-    following: bool | None = None  # only when signed in
+    following: bool | None = Field(default=None, exclude_if=lambda v: v is None)  # signed in
 
 
 class TrendingHashtag(Schema):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
 from glint.feeds import timeline
@@ -128,25 +132,97 @@ async def refresh_explore(runtime: Runtime) -> int:
             ),
             reverse=True,
         )[:EXPLORE_KEEP]
-        if scored:
-            await session.execute(
-                sa.insert(ExploreCandidate),
-                [
-                    {"post_id": pid, "author_id": aid, "score": score, "computed_at": now}
-                    for score, pid, aid in scored
-                ],
-            )
+        await _put_candidates(
+            session,
+            [
+                {"post_id": pid, "author_id": aid, "score": score, "computed_at": now}
+                for score, pid, aid in scored
+            ],
+        )
         await session.commit()
     return len(scored)
 
 
+async def _put_candidates(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert explore candidates, replacing the score of any already there (a post published
+    while a refresh runs may be added by both)."""
+    if not rows:
+        return
+    insert: Any = (
+        pg_insert(ExploreCandidate)
+        if db_mod.dialect_of(session) == "postgresql"
+        else sqlite_insert(ExploreCandidate)
+    )
+    statement = insert.values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["post_id"],
+            set_={
+                "author_id": statement.excluded.author_id,
+                "score": statement.excluded.score,
+                "computed_at": statement.excluded.computed_at,
+            },
+        )
+    )
+
+
+async def add_to_explore(ctx: JobContext, event: posts_events.PostPublished) -> None:
+    """A post went public: it joins explore now, scored as fresh, if its author is public.
+
+    Explore would otherwise show a new post only after the next full refresh (every
+    `explore_refresh_seconds`, minutes). Scoring one post is one indexed read and one upsert per
+    publish, where recomputing the pool per post would rescan thousands; the periodic refresh
+    still reorders everything by engagement and trims the table back to EXPLORE_KEEP. Converges
+    on what the database says now: a post no longer published, or whose author is private,
+    banned or deleted by the time this runs, leaves explore instead.
+    """
+    now = utcnow()
+    async with ctx.runtime.db.session() as session:
+        row = (
+            await session.execute(
+                sa.select(Post.author_id, Post.like_count, Post.comment_count)
+                .join(User, User.id == Post.author_id)
+                .where(
+                    Post.id == event.post_id,
+                    published_only(),
+                    User.is_private.is_(False),
+                    active_accounts(),
+                )
+            )
+        ).first()
+        if row is None:
+            await session.execute(
+                sa.delete(ExploreCandidate).where(ExploreCandidate.post_id == event.post_id)
+            )
+        else:
+            author_id, likes, comments = row
+            age = (now - ids_mod.created_at(event.post_id)).total_seconds() / 3600
+            score = explore_score(likes=likes, comments=comments, age_hours=max(age, 0.0))
+            await _put_candidates(
+                session,
+                [
+                    {
+                        "post_id": event.post_id,
+                        "author_id": author_id,
+                        "score": score,
+                        "computed_at": now,
+                    }
+                ],
+            )
+        await session.commit()
+
+
 async def explore_is_stale(runtime: Runtime) -> bool:
-    """Whether the candidates are missing or older than the refresh interval."""
+    """Whether the candidates are missing or the last full refresh is older than its interval.
+
+    The oldest score tells (a refresh rewrites every row; posts added since, one at a time by
+    `add_to_explore`, are newer): the newest would be refreshed by every publish.
+    """
     async with runtime.db.session() as session:
-        newest = await session.scalar(sa.select(sa.func.max(ExploreCandidate.computed_at)))
-    if newest is None:
+        oldest = await session.scalar(sa.select(sa.func.min(ExploreCandidate.computed_at)))
+    if oldest is None:
         return True
-    age = (utcnow() - newest).total_seconds()
+    age = (utcnow() - oldest).total_seconds()
     return bool(age >= runtime.settings.explore_refresh_seconds)
 
 

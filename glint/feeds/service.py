@@ -57,12 +57,19 @@ async def _home_posts(
         author_ids={posts_cache.author_id(doc) for doc in docs.values()},
         post_ids=list(docs),
     )
+    outside = [pid for pid, doc in docs.items() if posts_cache.author_id(doc) not in checks.authors]
+    brought = await timeline.followed_tag_reasons(session, viewer_id=viewer_id, post_ids=outside)
     shown: list[posts_cache.PostDoc] = []
     for post_id in ids:
         doc = docs.get(post_id)
-        if doc is not None and posts_cache.author_id(doc) in checks.authors:
-            doc["viewer"] = {"liked": post_id in checks.liked, "saved": post_id in checks.saved}
-            shown.append(doc)
+        if doc is None:
+            continue
+        if posts_cache.author_id(doc) not in checks.authors:
+            if post_id not in brought:
+                continue
+            doc["via_hashtag"] = brought[post_id]
+        doc["viewer"] = {"liked": post_id in checks.liked, "saved": post_id in checks.saved}
+        shown.append(doc)
     return shown
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
+from glint.discovery.models import HashtagFollow, HashtagPost
 from glint.infra import db as db_mod
 from glint.infra.db import utcnow
 from glint.infra.logging import get_logger
@@ -23,6 +24,7 @@ from glint.infra.runtime import Runtime
 from glint.infra.timelines import TimelineUnavailable
 from glint.media.lifecycle import MediaStatus
 from glint.posts.models import Post, PostLike, Save, published_only
+from glint.social import queries as social_queries
 from glint.social.models import Follow, Mute
 
 log = get_logger(__name__)
@@ -77,13 +79,37 @@ def _pulled_posts(dialect: str) -> sa.Select[int]:
     )
 
 
+def _followed_tag_posts(dialect: str) -> sa.Select[int]:
+    """SQL: the newest posts carrying a hashtag `:user_id` follows (one short walk per tag)."""
+    return db_mod.newest_ids_by_key_statement(
+        dialect,
+        id_column=HashtagPost.post_id,
+        key_column=HashtagPost.tag,
+        keys=sa.select(HashtagFollow.tag).where(
+            HashtagFollow.user_id == sa.bindparam("user_id", type_=sa.BigInteger)
+        ),
+        where=[],
+    )
+
+
+def _extra_candidates(dialect: str) -> sa.Select[int]:
+    """SQL: what a timeline does not hold, in one round trip: the newest posts of followed
+    accounts above the fan-out threshold, and of followed hashtags."""
+    pulled = _pulled_posts(dialect).subquery("pulled")
+    tagged = _followed_tag_posts(dialect).subquery("tagged")
+    both = sa.union(sa.select(pulled.c[0].label("id")), sa.select(tagged.c[0])).subquery("both")
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    return sa.select(both.c.id).order_by(both.c.id.desc()).limit(limit)
+
+
 async def pulled_post_ids(
     session: AsyncSession, *, runtime: Runtime, user_id: int, before_id: int | None, limit: int
 ) -> list[int]:
-    """Newest posts of the followed accounts above the fan-out threshold (read-time pull)."""
+    """Newest posts the timeline does not hold: of followed accounts above the fan-out
+    threshold, and of followed hashtags (both pulled at read time)."""
     return await db_mod.newest_ids(
         session,
-        db_mod.prebuilt(session, _pulled_posts),
+        db_mod.prebuilt(session, _extra_candidates),
         before_id=before_id,
         limit=limit,
         user_id=user_id,
@@ -142,6 +168,30 @@ async def home_checks(
     for kind, row_id in rows:
         found[kind].add(row_id)
     return HomeChecks(authors=found["a"], liked=found["l"], saved=found["s"])
+
+
+async def followed_tag_reasons(
+    session: AsyncSession, *, viewer_id: int, post_ids: Collection[int]
+) -> dict[int, str]:
+    """Among these posts of accounts outside the viewer's home, the ones a followed hashtag
+    brings in (the viewer may see the author, has not muted them) and the hashtag."""
+    if not post_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(HashtagPost.post_id, sa.func.min(HashtagPost.tag))
+        .join(
+            HashtagFollow,
+            sa.and_(HashtagFollow.tag == HashtagPost.tag, HashtagFollow.user_id == viewer_id),
+        )
+        .join(User, User.id == HashtagPost.author_id)
+        .where(
+            db_mod.among(session, HashtagPost.post_id, post_ids),
+            social_queries.posts_visible_to(viewer_id),
+            ~sa.exists().where(Mute.muter_id == viewer_id, Mute.muted_id == User.id),
+        )
+        .group_by(HashtagPost.post_id)
+    )
+    return {post_id: str(tag) for post_id, tag in rows}
 
 
 async def visible_home_authors(
@@ -216,7 +266,7 @@ async def candidate_ids(
             ids = [pid for pid in rebuilt if before_id is None or pid < before_id][:limit]
     except TimelineUnavailable:
         # Degraded: the whole feed from the database (slower, still right).
-        return await newest_home_ids(session, user_id=user_id, before_id=before_id, limit=limit)
+        ids = await newest_home_ids(session, user_id=user_id, before_id=before_id, limit=limit)
     pulled = await pulled_post_ids(
         session, runtime=runtime, user_id=user_id, before_id=before_id, limit=limit
     )

@@ -299,7 +299,7 @@ def newest_ids_by_key_statement(
     dialect: str,
     *,
     id_column: QueryableAttribute[int],
-    key_column: QueryableAttribute[int],
+    key_column: QueryableAttribute[Any],
     keys: sa.Select[Any] | sa.CompoundSelect[Any],
     where: Sequence[sa.ColumnElement[bool]],
 ) -> sa.Select[int]:

@@ -71,6 +71,8 @@ class PostOut(Schema):
     created_at: Timestamp
     edited_at: Timestamp | None
     viewer: PostViewer | None = Field(default=None, exclude_if=lambda v: v is None)
+    # In the home feed only: the followed hashtag that brought a post of an unfollowed account.
+    via_hashtag: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 AltText = Annotated[str, StringConstraints(max_length=MAX_ALT_TEXT)]

@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx
 
+from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
 from tests.factories.accounts import TestUser, register
-from tests.factories.posts import published_post
+from tests.factories.discovery import indexed_post
 
 
 async def _search(
@@ -40,10 +41,14 @@ async def test_people_by_username_and_name_prefix_without_case_or_accents(
     assert _names(await _search(client, "zoe emo", seeker)) == ["zoe"]
 
 
-async def test_posts_by_caption_words_with_stemming(client: httpx.AsyncClient) -> None:
+async def test_posts_by_caption_words_with_stemming(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
     author = await register(client, "author")
-    running = await published_post(client, author, caption="Running by the lake #sunset")
-    await published_post(client, author, caption="Breakfast")
+    running = await indexed_post(
+        client, clean_runtime, author, caption="Running by the lake #sunset"
+    )
+    await indexed_post(client, clean_runtime, author, caption="Breakfast")
     found = await _search(client, "runs lake", author, type="posts")
     assert [post["id"] for post in found["posts"]] == [running["id"]]
     assert (await _search(client, "sunset"))["hashtags"] == [{"name": "sunset", "post_count": 1}]
