@@ -1,5 +1,5 @@
-"""The home feed (chronological or ranked) with infinite scroll and the story tray, explore,
-and hashtag pages.
+"""The home feed (chronological or ranked) with infinite scroll and the story tray, and explore.
+An empty home feed suggests accounts to follow (glint.web.pages_discovery has the hashtag pages).
 
 The first page is rendered here; later pages come from /feed/page and /explore/page as HTML
 fragments made with the same post-card macro, which js/feed.js appends as the reader scrolls.
@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from glint.feeds import service as feeds_service
 from glint.paging import MAX_CURSOR_LENGTH, Page, PageParams
 from glint.posts.schemas import PostOut
+from glint.web.pages_discovery import EMPTY_FEED_SUGGESTIONS, Person, suggested_people
 from glint.web.pages_stories import tray_circles
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute
 
@@ -56,8 +57,13 @@ async def home(
     circles = await tray_circles(page) if cursor is None else []
     result = await _feed(page, view, cursor)
     fragment_url, page_url = _next_urls("/feed", view, result.next_cursor)
+    # Nothing to show yet: accounts to follow instead (wide screens fetch theirs beside a feed).
+    suggestions: list[Person] = []
+    if not result.items and cursor is None:
+        suggestions = await suggested_people(page, limit=EMPTY_FEED_SUGGESTIONS)
     context = {
         "posts": result.items,
+        "suggestions": suggestions,
         "view": view,
         "fragment_url": fragment_url,
         "page_url": page_url,
@@ -101,9 +107,3 @@ async def explore_fragment(page: MemberPageDep, cursor: Cursor = None) -> Respon
     fragment_url, page_url = _next_urls("/explore", None, result.next_cursor)
     context = {"posts": result.items, "fragment_url": fragment_url, "page_url": page_url}
     return page.fragment("grid_page.html", context)
-
-
-@router.get("/explore/tags/{tag}")
-async def hashtag(page: MemberPageDep, tag: Annotated[str, Path(max_length=100)]) -> Response:
-    """A hashtag's page. Posts by hashtag come with search (discovery); until then, the tag."""
-    return await page.render("hashtag.html", {"tag": tag.lower()})

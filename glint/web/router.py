@@ -8,6 +8,7 @@ from glint.http.deps import rate_limit
 from glint.web import (
     pages_activity,
     pages_auth,
+    pages_discovery,
     pages_feed,
     pages_messages,
     pages_posts,
@@ -28,6 +29,7 @@ for module in (
     pages_settings,
     pages_activity,
     pages_feed,
+    pages_discovery,
     pages_messages,
     pages_stories,
     pages_story_settings,

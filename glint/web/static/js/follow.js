@@ -69,9 +69,31 @@ async function answerRequest(button) {
   }
 }
 
+// A hashtag's Follow / Following button (its posts join the home feed).
+async function pressHashtag(button) {
+  const tag = encodeURIComponent(button.dataset.hashtagFollow);
+  const following = button.dataset.state === "following";
+  button.disabled = true;
+  try {
+    await api(following ? "DELETE" : "POST", `/hashtags/${tag}/follow`);
+    const state = following ? "none" : "following";
+    button.dataset.state = state;
+    button.textContent = following ? "Follow" : "Following";
+    button.classList.toggle("btn-primary", following);
+    button.classList.toggle("btn-secondary", !following);
+    button.setAttribute("aria-pressed", String(!following));
+  } catch (err) {
+    toast(err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("click", (event) => {
   const follow = event.target.closest("[data-follow]");
   if (follow) return void press(follow);
+  const hashtag = event.target.closest("[data-hashtag-follow]");
+  if (hashtag) return void pressHashtag(hashtag);
   const request = event.target.closest("[data-request-action]");
   if (request) answerRequest(request);
 });
