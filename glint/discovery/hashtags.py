@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import sqlalchemy as sa

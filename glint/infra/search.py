@@ -271,7 +271,9 @@ class PostgresSearchIndex:
         """SQL: posts whose document holds every word after stemming; cover density as
         relevance."""
         query = sa.func.plainto_tsquery(_config, " ".join(query_words))
-        relevance = sa.cast(sa.func.ts_rank_cd(_pg_posts.c.document, query), sa.Float)
+        # Normalisation 1: divided by 1 + log(document length), so a word in a short caption
+        # counts more than the same word lost in a long one (as BM25 does on SQLite).
+        relevance = sa.cast(sa.func.ts_rank_cd(_pg_posts.c.document, query, 1), sa.Float)
         return sa.select(_pg_posts.c.post_id.label("id"), relevance.label("relevance")).where(
             _pg_posts.c.document.op("@@")(query)
         )

@@ -8,7 +8,7 @@ import httpx
 
 from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
-from tests.factories.accounts import TestUser, register
+from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, make_inactive, register
 from tests.factories.discovery import indexed_post
 
 
@@ -59,3 +59,176 @@ async def test_bad_queries(client: httpx.AsyncClient) -> None:
     assert (await _search(client, ""))["users"] == []
     assert (await _search(client, "a"))["users"] == []
     assert_error(await client.get("/search", params={"q": "x" * 101}), 422, "validation_error")
+
+
+async def test_private_accounts_posts_are_found_only_by_their_followers(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    secret = await register(client, "secret", display_name="Sebastian")
+    friend, stranger = await register(client, "friend"), await register(client, "stranger")
+    await client.patch("/users/me", json={"is_private": True}, headers=secret.auth)
+    await client.post("/users/secret/follow", headers=friend.auth)
+    await client.post("/follow-requests/friend/approve", headers=secret.auth)
+    post = await indexed_post(client, clean_runtime, secret, caption="hidden lighthouse")
+    for viewer in (stranger, None):
+        assert (await _search(client, "lighthouse", viewer, type="posts"))["posts"] == []
+    assert [p["id"] for p in (await _search(client, "lighthouse", friend))["posts"]] == [post["id"]]
+    assert [p["id"] for p in (await _search(client, "lighthouse", secret))["posts"]] == [post["id"]]
+    # The account itself stays findable, as on every photo-sharing service.
+    assert _names(await _search(client, "seb", stranger)) == ["secret"]
+
+
+async def test_a_blocked_pair_never_finds_each_other(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    blocker, blocked = await register(client, "blocker"), await register(client, "blocked")
+    await indexed_post(client, clean_runtime, blocker, caption="penguins everywhere")
+    await indexed_post(client, clean_runtime, blocked, caption="penguins again")
+    await client.post("/users/blocked/block", headers=blocker.auth)
+    assert _names(await _search(client, "blocke", blocker)) == ["blocker"]
+    assert _names(await _search(client, "blocke", blocked)) == ["blocked"]
+    for viewer, other in ((blocker, "blocked"), (blocked, "blocker")):
+        found = await _search(client, "penguins", viewer, type="posts")
+        assert [p["author"]["username"] for p in found["posts"]] == [viewer.username]
+        assert other not in _names(await _search(client, other, viewer))
+
+
+async def test_banned_and_deleted_accounts_and_deleted_posts_vanish_at_once(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    viewer = await register(client, "viewer")
+    for name in ("troll", "leaver", "keeper"):
+        user = await register(client, name, display_name="Walrus fan")
+        await indexed_post(client, clean_runtime, user, caption=f"walrus by {name}")
+    kept = await _search(client, "walrus", viewer)
+    assert sorted(_names(kept)) == ["keeper", "leaver", "troll"]
+    await make_inactive(clean_runtime, "troll", "banned_at")
+    await make_inactive(clean_runtime, "leaver", "deleted_at")
+    after = await _search(client, "walrus", viewer)
+    assert _names(after) == ["keeper"]
+    assert [p["author"]["username"] for p in after["posts"]] == ["keeper"]
+    post_id = after["posts"][0]["id"]
+    keeper_token = {"Authorization": (await _login(client, "keeper"))}
+    assert (await client.delete(f"/posts/{post_id}", headers=keeper_token)).status_code == 204
+    assert (await _search(client, "walrus", viewer))["posts"] == []
+
+
+async def _login(client: httpx.AsyncClient, name: str) -> str:
+    response = await client.post("/auth/login", json={"login": name, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200, response.text
+    return f"Bearer {response.json()['token']}"
+
+
+async def test_people_rank_exact_then_followed_then_popular_and_page(
+    client: httpx.AsyncClient,
+) -> None:
+    viewer = await register(client, "viewer")
+    fans = [await register(client, f"fan{i}") for i in range(3)]
+    for name in ("mara", "marabou", "maradona", "marathon", "marmot"):
+        await register(client, name)
+    for fan in fans:  # marathon is the most followed
+        await client.post("/users/marathon/follow", headers=fan.auth)
+    await client.post("/users/maradona/follow", headers=fans[0].auth)
+    await client.post("/users/marmot/follow", headers=viewer.auth)
+    ranked = _names(await _search(client, "mar", viewer))
+    assert ranked == ["marmot", "marathon", "maradona", "marabou", "mara"]  # ties: newest first
+    assert _names(await _search(client, "mara", viewer))[0] == "mara"  # the exact name first
+    paged: list[str] = []
+    cursor = None
+    while True:
+        params = {"type": "users", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = await _search(client, "mar", viewer, **params)
+        paged.extend(_names(body))
+        cursor = body["next_cursor"]
+        assert body["next_cursors"]["users"] == cursor
+        if cursor is None:
+            break
+    assert paged == ranked
+
+
+async def test_posts_rank_by_relevance_then_recency_and_page(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    author = await register(client, "author")
+    older = await indexed_post(client, clean_runtime, author, caption="otter")
+    newer = await indexed_post(client, clean_runtime, author, caption="otter")
+    unrelated = "otter " + " ".join(f"word{i}" for i in range(40))
+    diluted = await indexed_post(client, clean_runtime, author, caption=unrelated)
+    found = await _search(client, "otter", author, type="posts", limit=1)
+    ids = [found["posts"][0]["id"]]
+    while found["next_cursor"]:
+        found = await _search(
+            client, "otter", author, type="posts", limit=1, cursor=found["next_cursor"]
+        )
+        ids.extend(post["id"] for post in found["posts"])
+    assert ids == [newer["id"], older["id"], diluted["id"]]
+
+
+INJECTION_CORPUS = [
+    '"',
+    '""',
+    '"abc',
+    "abc*",
+    "*",
+    "NEAR(a b)",
+    "a NEAR b",
+    "-abc",
+    "a - b",
+    "col:abc",
+    "terms:abc",
+    "body:abc",
+    "%",
+    "%%",
+    "a%b",
+    "_",
+    "a_b",
+    "\\",
+    "'; DROP TABLE users; --",
+    "😀",
+    "😀 sun",
+    "(a OR b) AND NOT c",
+    "a | b & !c",
+    "abc:*",
+    "^abc",
+    "{a b}",
+    "a + b",
+    "\u202eevil",
+    "ǅ ß ﬁ İ",
+]
+
+
+async def test_injection_corpus_is_searched_as_text(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    author = await register(client, "author", display_name="Sun Seeker")
+    await indexed_post(client, clean_runtime, author, caption="sunflower and 100% cotton #a_b")
+    for text in INJECTION_CORPUS:
+        for kind in (None, "users", "hashtags", "posts"):
+            params = {"q": text, **({"type": kind} if kind else {})}
+            response = await client.get("/search", params=params, headers=author.auth)
+            assert response.status_code == 200, (text, kind, response.text)
+    for text in ("a\x00b", "\x00"):  # a NUL is not text: the URL is refused as a whole
+        response = await client.get("/search", params={"q": text}, headers=author.auth)
+        assert_error(response, 400, "bad_request")
+    # '*' is no prefix operator for captions: only whole words match there.
+    assert (await _search(client, "sun*", author, type="posts"))["posts"] == []
+    assert (await _search(client, "sunflower*", author, type="posts"))["posts"] != []
+    assert _names(await _search(client, '"sun', author)) == ["author"]  # the word, as text
+    assert (await _search(client, "100%", author, type="posts"))["posts"] != []
+    assert (await _search(client, "a_b", author))["hashtags"] == [{"name": "a_b", "post_count": 1}]
+    assert (await _search(client, "a%", author))["hashtags"] == []
+
+
+async def test_bad_cursors_and_types_are_4xx(client: httpx.AsyncClient) -> None:
+    for params in (
+        {"q": "abc", "type": "users", "cursor": "nonsense"},
+        {"q": "abc", "type": "posts", "cursor": "eyJyIjoieCJ9"},
+        {"q": "abc", "type": "hashtags", "cursor": "e30"},
+    ):
+        assert_error(await client.get("/search", params=params), 400, "invalid_cursor")
+    assert_error(
+        await client.get("/search", params={"q": "abc", "type": "x"}), 422, "validation_error"
+    )
+    assert_error(
+        await client.get("/search", params={"q": "abc", "cursor": "e30"}), 422, "validation_error"
+    )

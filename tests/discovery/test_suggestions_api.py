@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import httpx
-import sqlalchemy as sa
 
-from glint.accounts.models import User
-from glint.infra.db import utcnow
 from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
-from tests.factories.accounts import TestUser, register
+from tests.factories.accounts import TestUser, make_inactive, register
 
 
 async def _follow(client: httpx.AsyncClient, follower: TestUser, *names: str) -> None:
@@ -30,14 +27,6 @@ async def _suggestions(
 
 async def _names(client: httpx.AsyncClient, viewer: TestUser) -> list[str]:
     return [name for name, _, _ in await _suggestions(client, viewer)]
-
-
-async def _set_inactive(runtime: Runtime, username: str, column: str) -> None:
-    async with runtime.db.session() as session:
-        await session.execute(
-            sa.update(User).where(User.username == username).values({column: utcnow()})
-        )
-        await session.commit()
 
 
 async def test_friends_of_friends_ranked_by_mutuals_then_popular(
@@ -102,8 +91,8 @@ async def test_never_self_followed_requested_blocked_inactive_or_dismissed(
     assert (
         await client.post("/users/vera/block", headers=users["blocker"].auth)
     ).status_code == 204
-    await _set_inactive(clean_runtime, "banned", "banned_at")
-    await _set_inactive(clean_runtime, "gone", "deleted_at")
+    await make_inactive(clean_runtime, "banned", "banned_at")
+    await make_inactive(clean_runtime, "gone", "deleted_at")
     dismissed = await client.post("/suggestions/users/dismissed/dismiss", headers=vera.auth)
     assert dismissed.status_code == 204
     # Everyone else is excluded, so the popular fill-up adds no one either.
@@ -133,7 +122,7 @@ async def test_dismiss_is_idempotent_and_hides_popular_accounts_too(
     assert "other" in await _names(client, vera)
     dismiss = "/suggestions/users/{}/dismiss"
     assert_error(await client.post(dismiss.format("nobody"), headers=vera.auth), 404, "not_found")
-    await _set_inactive(clean_runtime, "other", "banned_at")
+    await make_inactive(clean_runtime, "other", "banned_at")
     assert_error(await client.post(dismiss.format("other"), headers=vera.auth), 404, "not_found")
     assert_error(
         await client.post(dismiss.format("vera"), headers=vera.auth), 422, "validation_error"

@@ -55,3 +55,18 @@ async def register(
         token=body["token"],
         csrf_token=body["csrf_token"],
     )
+
+
+async def make_inactive(runtime: Any, username: str, column: str = "banned_at") -> None:
+    """Ban (`banned_at`) or delete (`deleted_at`) an account straight in the database, as the
+    moderation and deletion flows will."""
+    import sqlalchemy as sa
+
+    from glint.accounts.models import User
+    from glint.infra.db import utcnow
+
+    async with runtime.db.session() as session:
+        await session.execute(
+            sa.update(User).where(User.username == username).values({column: utcnow()})
+        )
+        await session.commit()
