@@ -15,6 +15,7 @@ from __future__ import annotations
 from glint.accounts import events as accounts_events
 from glint.accounts import jobs as accounts_jobs
 from glint.discovery import jobs as discovery_jobs
+from glint.discovery import trends as discovery_trends
 from glint.feeds import jobs as feeds_jobs
 from glint.infra import queue_workers
 from glint.infra.events import E, EventBus, Subscriber, bus
@@ -52,6 +53,8 @@ def _subscribe_posts(events: EventBus) -> None:
         max_attempts=6,
         on_dead=feeds_jobs.timelines_behind,
     )
+    # A new public post joins explore at once; the periodic refresh reorders it later.
+    events.subscribe(posts_events.PostPublished, feeds_jobs.add_to_explore, name="feeds.explore")
     events.subscribe(
         posts_events.PostPublished, notifications_jobs.post_published, name="notifications"
     )
@@ -256,6 +259,7 @@ def _schedule(jobs: JobRegistry) -> None:
         feeds_jobs.refresh_explore_when_stale
     )
     jobs.periodic("feeds.trim_timelines", every_seconds=HOUR)(feeds_jobs.trim_timelines)
+    jobs.periodic("discovery.prune_trends", every_seconds=HOUR)(discovery_trends.prune)
     jobs.periodic("realtime.trim_log", every_seconds=300.0)(_trim_stream_log)
     jobs.periodic("stories.clean_up_expired", every_seconds=HOUR)(_clean_up_stories)
     jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
