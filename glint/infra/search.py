@@ -179,17 +179,19 @@ class SqliteSearchIndex:
     def people_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int]]:
         """SQL: people with a term starting with each word (FTS5 prefix queries)."""
         table: sa.ColumnClause[Any] = sa.literal_column(SQLITE_PEOPLE)
-        return sa.select(_fts_people.c.rowid.label("id")).where(
-            table.op("MATCH")(fts5_query(query_words, prefix=True))
-        )
+        found = sa.select(_fts_people.c.rowid.label("id"))
+        if not query_words:  # no words: no match (an empty MATCH is an FTS5 syntax error)
+            return found.where(sa.false())
+        return found.where(table.op("MATCH")(fts5_query(query_words, prefix=True)))
 
     def posts_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int, float]]:
         """SQL: posts containing every word after stemming, BM25 as relevance."""
         table: sa.ColumnClause[Any] = sa.literal_column(SQLITE_POSTS)
         relevance = sa.cast(-sa.func.bm25(table), sa.Float)
-        return sa.select(_fts_posts.c.rowid.label("id"), relevance.label("relevance")).where(
-            table.op("MATCH")(fts5_query(query_words, prefix=False))
-        )
+        found = sa.select(_fts_posts.c.rowid.label("id"), relevance.label("relevance"))
+        if not query_words:
+            return found.where(sa.false())
+        return found.where(table.op("MATCH")(fts5_query(query_words, prefix=False)))
 
 
 # --- PostgreSQL: B-tree terms and tsvector -------------------------------------------------
@@ -262,6 +264,8 @@ class PostgresSearchIndex:
             )
             for word in query_words
         ]
+        if not selects:
+            return sa.select(_pg_terms.c.person_id.label("id")).where(sa.false())
         if len(selects) == 1:
             return selects[0].distinct()
         both = sa.intersect(*selects).subquery()
