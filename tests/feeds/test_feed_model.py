@@ -1,10 +1,11 @@
 """A hypothesis state machine against a reference model of who sees what in /feed.
 
 Random sequences of register, follow, unfollow, going private or public, approving requests,
-block, mute, post, delete and like run against a real app — embedded (SQL timelines) and
-scale-out (Redis timelines, a real worker) — with the fan-out threshold at 2 followers, so
-authors sit on both sides of it. After every step, every user's whole /feed (all pages, small
-pages to exercise the cursors) must equal the model's.
+block, mute, post (with or without a hashtag), follow or unfollow a hashtag, delete and like
+run against a real app — embedded (SQL timelines) and scale-out (Redis timelines, a real
+worker) — with the fan-out threshold at 2 followers, so authors sit on both sides of it. After
+every step, every user's whole /feed (all pages, small pages to exercise the cursors) must equal
+the model's, posts a followed hashtag brought marked with it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.live import LiveWorker, settings_env
 
 T = TypeVar("T")
 NAMES = ("ann", "ben", "cat", "dan", "eve")
+TAGS = ("sun", "sea")
 PHOTO = images.jpeg(64, 48)
 
 
@@ -125,6 +127,9 @@ class FeedMachine(RuleBasedStateMachine):
         self.blocks: set[tuple[str, str]] = set()
         self.mutes: set[tuple[str, str]] = set()
         self.posts: dict[str, str] = {}  # post id -> author
+        self.post_tags: dict[str, str] = {}  # post id -> its hashtag, for posts with one
+        self.used_tags: set[str] = set()  # hashtags some published post ever carried
+        self.tag_follows: set[tuple[str, str]] = set()  # (user, hashtag)
         self.likes: set[tuple[str, str]] = set()
 
     @property
@@ -235,19 +240,35 @@ class FeedMachine(RuleBasedStateMachine):
         assert response.status_code == 204, response.text
         (self.mutes.add if on else self.mutes.discard)((a, b))
 
-    @rule(data=st.data())
-    def post(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), tag=st.sampled_from((None, *TAGS)))
+    def post(self, data: st.DataObject, tag: str | None) -> None:
         name = data.draw(st.sampled_from(sorted(self.users)))
         response = self.call(
             self.http.post(
                 "/posts",
                 files=[("image", ("p.jpg", PHOTO, "image/jpeg"))],
+                data={"caption": f"hello #{tag.upper()}" if tag else "hello"},
                 headers=self.users[name].auth,
             )
         )
         assert response.status_code == 202, response.text
         self.call(conftest.wait_for_jobs(self.deployment.runtime))
-        self.posts[response.json()["id"]] = name
+        post_id = response.json()["id"]
+        self.posts[post_id] = name
+        if tag:
+            self.post_tags[post_id] = tag
+            self.used_tags.add(tag)
+
+    @rule(data=st.data(), tag=st.sampled_from(TAGS), on=st.booleans())
+    def follow_hashtag(self, data: st.DataObject, tag: str, on: bool) -> None:
+        name = data.draw(st.sampled_from(sorted(self.users)))
+        method = self.http.post if on else self.http.delete
+        response = self.call(method(f"/hashtags/{tag}/follow", headers=self.users[name].auth))
+        if tag not in self.used_tags:
+            assert response.status_code == 404, response.text
+            return
+        assert response.status_code == 204, response.text
+        (self.tag_follows.add if on else self.tag_follows.discard)((name, tag))
 
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
@@ -277,12 +298,26 @@ class FeedMachine(RuleBasedStateMachine):
         if visible:
             self.likes.add((name, post_id))
 
+    def in_home(self, name: str, author: str) -> bool:
+        return author == name or (
+            (name, author) in self.follows and (name, author) not in self.mutes
+        )
+
+    def brought_by(self, name: str, post_id: str) -> str | None:
+        """The followed hashtag that brings a post of an account outside the user's home."""
+        author, tag = self.posts[post_id], self.post_tags.get(post_id)
+        if tag is None or (name, tag) not in self.tag_follows or self.in_home(name, author):
+            return None
+        may_see = not self.blocked(name, author) and (
+            author not in self.private or (name, author) in self.follows
+        )
+        return tag if may_see and (name, author) not in self.mutes else None
+
     def expected_feed(self, name: str) -> list[str]:
         shown = [
             post_id
             for post_id, author in self.posts.items()
-            if author == name
-            or ((name, author) in self.follows and (name, author) not in self.mutes)
+            if self.in_home(name, author) or self.brought_by(name, post_id)
         ]
         return sorted(shown, key=int, reverse=True)
 
@@ -295,6 +330,7 @@ class FeedMachine(RuleBasedStateMachine):
                 likes = sum(1 for _, post_id in self.likes if post_id == item["id"])
                 assert item["like_count"] == likes
                 assert item["viewer"]["liked"] == ((name, item["id"]) in self.likes)
+                assert item.get("via_hashtag") == self.brought_by(name, item["id"])
 
 
 @pytest.mark.parametrize("mode", ["embedded", "scaleout"])
