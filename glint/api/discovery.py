@@ -34,7 +34,10 @@ async def search(
     session: SessionDep,
     params: PageParamsDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="What to look for.")] = "",
-    type: Annotated[SearchType | None, Query(description="One list only (pages).")] = None,
+    type: Annotated[
+        list[SearchType] | None,
+        Query(description="The lists to search (repeatable); all three when absent."),
+    ] = None,
 ) -> SearchOut:
     """People by name prefix, hashtags by prefix, posts by caption words."""
     return await discovery_service.search_all(
@@ -42,7 +45,7 @@ async def search(
         cache=runtime.cache,
         urls=urls,
         text=q,
-        kind=type,
+        kinds=type or (),
         viewer=viewer.user if viewer else None,
         cursor=params.cursor,
         limit=params.limit,

@@ -7,7 +7,7 @@ never found, however stale the index. Every list pages by keyset, like every oth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,41 +237,43 @@ async def search_all(
     cache: Cache,
     urls: MediaUrls,
     text: str,
-    kind: SearchType | None,
+    kinds: Collection[SearchType],
     viewer: User | None,
     cursor: str | None,
     limit: int,
 ) -> SearchOut:
-    """GET /search: a page of each list asked for (`kind`), or the first page of all three."""
+    """GET /search: a page of each list asked for (`kinds`; all three when empty)."""
     query = Query.parse(text)
     viewer_id = viewer.id if viewer is not None else None
-    if cursor is not None and kind is None:
+    wanted = set(kinds) or {"users", "hashtags", "posts"}
+    if cursor is not None and len(wanted) != 1:
         raise ValidationFailed(
-            "A cursor pages one list: give `type` too.", fields={"type": "required with cursor"}
+            "A cursor pages one list: give one `type`.", fields={"type": "one, with a cursor"}
         )
     empty = Found([], None)
     people = (
         await find_people(session, query=query, viewer_id=viewer_id, cursor=cursor, limit=limit)
-        if kind in (None, "users")
+        if "users" in wanted
         else empty
     )
     tags = (
         await find_hashtags(session, query=query, cursor=cursor, limit=limit)
-        if kind in (None, "hashtags")
+        if "hashtags" in wanted
         else empty
     )
     posts = (
         await find_posts(session, query=query, viewer_id=viewer_id, cursor=cursor, limit=limit)
-        if kind in (None, "posts")
+        if "posts" in wanted
         else empty
     )
     cursors = SearchCursors(
         users=people.next_cursor, hashtags=tags.next_cursor, posts=posts.next_cursor
     )
+    (only,) = wanted if len(wanted) == 1 else (None,)
     return SearchOut(
         users=[UserSummary.of(user, urls=urls) for user in people.rows],
         hashtags=[HashtagSummary(name=tag, post_count=count) for tag, count in tags.rows],
         posts=await posts_in_order(session, cache=cache, urls=urls, ids=posts.rows, viewer=viewer),
-        next_cursor=getattr(cursors, kind) if kind is not None else None,
+        next_cursor=getattr(cursors, only) if only is not None else None,
         next_cursors=cursors,
     )

@@ -232,3 +232,17 @@ async def test_bad_cursors_and_types_are_4xx(client: httpx.AsyncClient) -> None:
     assert_error(
         await client.get("/search", params={"q": "abc", "cursor": "e30"}), 422, "validation_error"
     )
+
+
+async def test_typeahead_asks_for_people_and_hashtags_only(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    author = await register(client, "tidewatcher")
+    await indexed_post(client, clean_runtime, author, caption="tide #tides")
+    body = await _search(client, "tide", author, type=["users", "hashtags"])
+    assert _names(body) == ["tidewatcher"]
+    assert body["hashtags"] == [{"name": "tides", "post_count": 1}]
+    assert body["posts"] == [] and body["next_cursor"] is None
+    assert len((await _search(client, "tide", author))["posts"]) == 1
+    both = {"q": "abc", "type": ["users", "hashtags"], "cursor": "e30"}
+    assert_error(await client.get("/search", params=both), 422, "validation_error")

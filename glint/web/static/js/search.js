@@ -115,7 +115,14 @@ function setUp(form) {
     let body = cache.get(query);
     if (!body) {
       try {
-        body = await api("GET", `/search?${new URLSearchParams({ q: query, limit: String(LIMIT) })}`);
+        // People and hashtags only: the caption search is for the results page.
+        const params = new URLSearchParams([
+          ["q", query],
+          ["limit", String(LIMIT)],
+          ["type", "users"],
+          ["type", "hashtags"],
+        ]);
+        body = await api("GET", `/search?${params}`);
       } catch (err) {
         return; // the results page still works: Enter opens it
       }
