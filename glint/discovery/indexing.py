@@ -9,6 +9,7 @@ vanishes from results before its de-indexing job has run.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -95,10 +96,12 @@ async def _count(session: AsyncSession, *, tags: Sequence[str] | set[str], by: i
         )
 
 
-async def post_published(session: AsyncSession, *, post_id: int, author_id: int) -> None:
-    """A post went public: index it and count its hashtags' uses for trends."""
+async def post_published(
+    session: AsyncSession, *, post_id: int, author_id: int, now: dt.datetime
+) -> None:
+    """A post went public: index it and count its hashtags' uses (at `now`) for trends."""
     added = await sync_post(session, post_id=post_id)
-    hour = int(utcnow().timestamp()) // SECONDS_PER_HOUR
+    hour = int(now.timestamp()) // SECONDS_PER_HOUR
     await trends.record_uses(session, tags=added, author_id=author_id, hour=hour)
 
 

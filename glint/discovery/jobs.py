@@ -12,7 +12,12 @@ from glint.posts.events import PostDeleted, PostEdited
 async def index_published(ctx: JobContext, event: posts_events.PostPublished) -> None:
     """A post went public: its caption and hashtags become searchable, its uses trend."""
     async with ctx.runtime.db.session() as session:
-        await indexing.post_published(session, post_id=event.post_id, author_id=event.author_id)
+        await indexing.post_published(
+            session,
+            post_id=event.post_id,
+            author_id=event.author_id,
+            now=ctx.runtime.clock.now(),
+        )
         await session.commit()
 
 
