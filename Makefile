@@ -91,6 +91,10 @@ profile-feed: install system-deps ## py-spy flame graph of glint serve while wrk
 bench-tray: install system-deps ## Story tray at the seeded data, 7,500 follows: warm, cold, fallback, naive SQL (bench/results/tray.*)
 	$(UV) run --frozen glint bench tray
 
+.PHONY: bench-search
+bench-search: install system-deps ## Typeahead, caption search, suggestions at the 1M seed beside /healthz and naive SQL; indexing posts/s (bench/results/search.*)
+	$(UV) run --frozen glint bench search
+
 .PHONY: bench-feed-embedded
 bench-feed-embedded: install system-deps ## Seed SQLite (10k users / 100k posts), then the same feed benchmark embedded, 1 worker, 4 connections
 	$(UV) run --frozen glint bench seed --embedded

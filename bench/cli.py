@@ -1,4 +1,4 @@
-"""`glint bench seed`, `glint bench feed` and `glint bench tray`."""
+"""`glint bench seed`, `glint bench feed`, `glint bench tray` and `glint bench search`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 
 from bench import feed as feed_bench
 from bench import profile as profile_bench
+from bench import search as search_bench
 from bench import seed as seed_bench
 from bench import tray as tray_bench
 from glint.config import Settings
@@ -168,4 +169,42 @@ def tray(
         )
     )
     shutil.rmtree(settings.data_dir, ignore_errors=True)  # kept when a run fails: server logs
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command()
+def search(
+    embedded: Annotated[bool, typer.Option(help="Run against the embedded seed.")] = False,
+    seconds: Annotated[float, typer.Option(help="Length of each wrk run.")] = 20.0,
+    connections: Annotated[int, typer.Option(help="wrk connections.")] = 8,
+    threads: Annotated[int, typer.Option(help="wrk threads.")] = 2,
+    searchers: Annotated[int, typer.Option(help="Signed-in users whose tokens rotate.")] = 200,
+    suggestion_users: Annotated[
+        int, typer.Option(help="Users following ~500 accounts asked for suggestions.")
+    ] = 100,
+    indexing_posts: Annotated[
+        int, typer.Option(help="Fresh posts indexed for the throughput figure.")
+    ] = 3000,
+    workers: Annotated[int, typer.Option(help="`glint serve --workers`.")] = 2,
+    redis_url: Annotated[str, typer.Option(help="Redis of the scale-out run.")] = REDIS_URL,
+    database: Annotated[str, typer.Option(help="Seeded database name.")] = BENCH_DB,
+) -> None:
+    """Typeahead, caption search and suggestions on the seeded data beside /healthz and the
+    naive SQL, plus indexing throughput, in one run; JSON and PNG into bench/results/search.*."""
+    settings, label = _seeded(embedded=embedded, database=database, redis_url=redis_url)
+    result = asyncio.run(
+        search_bench.bench_search(
+            settings,
+            label=label,
+            seconds=seconds,
+            connections=connections,
+            threads=threads,
+            searchers=searchers,
+            suggestion_users=suggestion_users,
+            indexing_posts=indexing_posts,
+            serve_workers=workers,
+            out_dir=RESULTS,
+        )
+    )
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
     typer.echo(json.dumps(result, indent=2))
