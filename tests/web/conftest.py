@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,9 +14,9 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from glint.infra import runtime as runtime_mod
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, base_settings
 from tests.factories.accounts import TestUser
-from tests.live import ROOT
+from tests.live import ROOT, LiveServer, settings_env
 
 WebFactory = Callable[..., httpx.AsyncClient]
 _HIDDEN_TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{40})"')
@@ -86,3 +87,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
     yield chromium
     chromium.close()
+
+
+@contextlib.contextmanager
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, label: str, **env: str
+) -> Iterator[LiveServer]:
+    """`glint serve`, embedded, on a free port, with a data folder of its own (for the browser
+    tests' module-scoped `live` fixtures)."""
+    require_chromium()
+    server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp(label)), **env))
+    try:
+        server.wait_ready(timeout=120)  # a busy machine can take a while to start it
+        yield server
+    finally:
+        server.stop()

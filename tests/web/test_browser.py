@@ -24,10 +24,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import base_settings
 from tests.factories import images
-from tests.live import LiveServer, settings_env
-from tests.web.conftest import require_chromium
+from tests.live import LiveServer
+from tests.web.conftest import live_server
 
 pytestmark = pytest.mark.browser
 
@@ -40,15 +39,8 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, on a free port, with explore recomputed often."""
-    require_chromium()
-    data_dir = tmp_path_factory.mktemp("web-live")
-    env = settings_env(base_settings(data_dir), GLINT_EXPLORE_REFRESH_SECONDS="1")
-    server = LiveServer(env)
-    try:
-        server.wait_ready(timeout=120)  # a busy machine can take a while to start it
+    with live_server(tmp_path_factory, "web-live", GLINT_EXPLORE_REFRESH_SECONDS="1") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @dataclass

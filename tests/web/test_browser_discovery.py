@@ -21,9 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
-from tests.conftest import base_settings
-from tests.live import LiveServer, settings_env
-from tests.web.conftest import require_chromium
+from tests.live import LiveServer
+from tests.web.conftest import live_server
 from tests.web.test_browser import (
     DESKTOP,
     PHONE,
@@ -42,13 +41,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own."""
-    require_chromium()
-    server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp("web-discovery"))))
-    try:
-        server.wait_ready(timeout=120)
+    with live_server(tmp_path_factory, "web-discovery") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _until(check: Any, what: str, within: float = 30.0) -> None:

@@ -26,7 +26,7 @@ from playwright.sync_api import (
 from tests.conftest import base_settings
 from tests.factories import images
 from tests.live import GlintProcess, LiveServer, settings_env
-from tests.web.conftest import require_chromium
+from tests.web.conftest import live_server
 from tests.web.test_browser import (
     PHONE,
     Member,
@@ -44,13 +44,8 @@ LIVE = 10_000  # ms: how long something pushed over the stream may take to show
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own."""
-    require_chromium()
-    server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp("web-direct"))))
-    try:
-        server.wait_ready(timeout=120)
+    with live_server(tmp_path_factory, "web-direct") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _open(

@@ -27,9 +27,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.conftest import base_settings
-from tests.live import LiveServer, settings_env
-from tests.web.conftest import require_chromium
+from tests.live import LiveServer
+from tests.web.conftest import live_server
 from tests.web.test_browser import (
     PHONE,
     Member,
@@ -49,13 +48,8 @@ PROCESSED = 60_000  # ms: how long a photo may take to go through the pipeline
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own."""
-    require_chromium()
-    server = LiveServer(settings_env(base_settings(tmp_path_factory.mktemp("web-stories"))))
-    try:
-        server.wait_ready(timeout=120)
+    with live_server(tmp_path_factory, "web-stories") as server:
         yield server
-    finally:
-        server.stop()
 
 
 # Story photos: portrait like a phone's, except one wide one (letter-boxed in the viewer).

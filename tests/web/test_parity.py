@@ -344,6 +344,7 @@ async def test_a_profile_edit_that_goes_public(
         ("follow.created:stories.tray", "done"),
         ("notification.recorded:realtime.stream", "done"),
         ("notification.recorded:realtime.stream", "done"),
+        ("profile.changed:discovery.index", "done"),  # search learns it went public
     ]
     seen = web_outcome.seen
     for role in ("asker1", "asker2"):
@@ -660,7 +661,10 @@ async def test_signing_up_in_and_out(
 
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
-    assert web_outcome.jobs == [("sessions.revoked:realtime.stream", "done")]  # sockets close
+    assert web_outcome.jobs == [
+        ("profile.changed:discovery.index", "done"),  # search indexes the new account
+        ("sessions.revoked:realtime.stream", "done"),  # sockets close
+    ]
     assert web_outcome.seen == {
         "me": {
             "id": "newcomer",
