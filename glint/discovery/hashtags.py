@@ -7,13 +7,11 @@ home feed (glint.feeds reads `HashtagFollow`).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +19,9 @@ from glint.accounts.models import User
 from glint.discovery.models import TAG_LENGTH, Hashtag, HashtagFollow, HashtagPost
 from glint.discovery.schemas import HashtagSort
 from glint.errors import BadRequest, NotFound, ValidationFailed
+from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
-from glint.infra.cache import Cache, CacheUnavailable
+from glint.infra.cache import Cache
 from glint.infra.db import utcnow
 from glint.infra.ids import IdGenerator
 from glint.paging import cursor_int, decode_cursor, encode_cursor
@@ -120,12 +119,9 @@ async def top_posts(
     if snapshot is None:
         key = secrets.token_urlsafe(9)
         snapshot = await _rank_top(session, tag=info.tag, viewer_id=viewer_id)
-        with contextlib.suppress(CacheUnavailable):  # then the next page ranks afresh
-            await cache.set(
-                _snapshot_key(info.tag, viewer_id, key),
-                orjson.dumps(snapshot),
-                ttl=TOP_SNAPSHOT_SECONDS,
-            )
+        await cache_mod.store_json(
+            cache, _snapshot_key(info.tag, viewer_id, key), snapshot, ttl=TOP_SNAPSHOT_SECONDS
+        )
     page = snapshot[offset : offset + limit]
     end = offset + len(page)
     return page, encode_cursor({"s": key, "o": end}) if end < len(snapshot) else None
@@ -149,11 +145,8 @@ def _snapshot_key(tag: str, viewer_id: int | None, key: str) -> str:
 
 
 async def _load(cache: Cache, tag: str, viewer_id: int | None, key: str) -> list[int] | None:
-    try:
-        raw = await cache.get(_snapshot_key(tag, viewer_id, key))
-    except CacheUnavailable:
-        return None
-    return None if raw is None else [int(item) for item in orjson.loads(raw)]
+    value = await cache_mod.load_json(cache, _snapshot_key(tag, viewer_id, key))
+    return None if not isinstance(value, list) else [int(item) for item in value]
 
 
 async def posts_page(

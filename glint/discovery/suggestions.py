@@ -8,10 +8,8 @@ cache, because users have no index on follower_count and sorting all of them is 
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -19,8 +17,9 @@ from sqlalchemy.orm import aliased
 from glint.accounts.models import User, active_accounts
 from glint.discovery.models import DismissedSuggestion
 from glint.errors import ValidationFailed
+from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
-from glint.infra.cache import Cache, CacheUnavailable
+from glint.infra.cache import Cache
 from glint.social.models import Block, Follow, FollowRequest
 
 PER_FOLLOWEE = 50  # the most recent follows of each followed account that count as mutuals
@@ -190,14 +189,11 @@ def _popular_pool_statement() -> sa.Select[int]:
 
 async def _popular_pool(session: AsyncSession, *, cache: Cache) -> list[int]:
     """The most-followed accounts, from the cache when it has them (they change slowly)."""
-    with contextlib.suppress(CacheUnavailable):
-        raw = await cache.get(POPULAR_KEY)
-        if raw is not None:
-            return [int(item) for item in orjson.loads(raw)]
+    cached = await cache_mod.load_json(cache, POPULAR_KEY)
+    if isinstance(cached, list):
+        return [int(item) for item in cached]
     ids = list(await session.scalars(_popular_pool_statement()))
-    # Cache down: the next request sorts again.
-    with contextlib.suppress(CacheUnavailable):
-        await cache.set(POPULAR_KEY, orjson.dumps(ids), ttl=POPULAR_TTL)
+    await cache_mod.store_json(cache, POPULAR_KEY, ids, ttl=POPULAR_TTL)  # down: sort again
     return ids
 
 

@@ -7,21 +7,20 @@ at most once a minute for everyone (the cache), and old rows are pruned hourly.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
 from glint.discovery.models import HashtagDay, HashtagPost, HashtagPoster
 from glint.discovery.schemas import TrendingHashtag, TrendsOut
+from glint.infra import cache as cache_mod
 from glint.infra import db as db_mod
 from glint.infra import ids as ids_mod
-from glint.infra.cache import Cache, CacheUnavailable
+from glint.infra.cache import Cache
 from glint.infra.runtime import Runtime
 
 HOURS_PER_DAY = 24
@@ -160,24 +159,19 @@ async def current_trends(
     if items is None:
         items = await trending(session, now=now, limit=MAX_TRENDS)
         value = {"at": now.timestamp(), "items": [item.model_dump() for item in items]}
-        with contextlib.suppress(CacheUnavailable):  # cache down: every request computes
-            await cache.set(CACHE_KEY, orjson.dumps(value), ttl=CACHE_SECONDS)
+        await cache_mod.store_json(cache, CACHE_KEY, value, ttl=CACHE_SECONDS)  # down: recompute
     return TrendsOut(items=items[:limit])
 
 
 async def _cached(cache: Cache, *, now: dt.datetime) -> list[TrendingHashtag] | None:
     """The list computed less than CACHE_SECONDS ago by the runtime's clock, if any."""
-    try:
-        raw = await cache.get(CACHE_KEY)
-    except CacheUnavailable:
-        return None
-    if raw is None:
+    value = await cache_mod.load_json(cache, CACHE_KEY)
+    if value is None:
         return None
     try:
-        value = orjson.loads(raw)
         age = now.timestamp() - float(value["at"])
         items = [TrendingHashtag.model_validate(item) for item in value["items"]]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None  # not what this version writes: compute afresh
     # The age by the clock decides, not only the TTL: tests move the clock, and instances'
     # clocks differ a little (either way).

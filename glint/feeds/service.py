@@ -7,12 +7,10 @@ assemble, never show what it should not.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +18,7 @@ from glint.accounts.models import User, active_accounts
 from glint.errors import BadRequest
 from glint.feeds import ranking, timeline
 from glint.feeds.models import ExploreCandidate
-from glint.infra.cache import CacheUnavailable
+from glint.infra import cache as cache_mod
 from glint.infra.runtime import Runtime
 from glint.media.urls import MediaUrls
 from glint.paging import Page, PageParams, cursor_int, decode_cursor, encode_cursor
@@ -168,22 +166,15 @@ def _snapshot_key(viewer_id: int, key: str) -> str:
 
 
 async def _load_snapshot(runtime: Runtime, viewer_id: int, key: str) -> list[int] | None:
-    try:
-        raw = await runtime.cache.get(_snapshot_key(viewer_id, key))
-    except CacheUnavailable:
-        return None
-    if raw is None:
-        return None
-    value = orjson.loads(raw)
-    return [int(item) for item in value]
+    value = await cache_mod.load_json(runtime.cache, _snapshot_key(viewer_id, key))
+    return None if not isinstance(value, list) else [int(item) for item in value]
 
 
 async def _store_snapshot(runtime: Runtime, viewer_id: int, key: str, ids: list[int]) -> None:
     # Cache down: the next page ranks afresh.
-    with contextlib.suppress(CacheUnavailable):
-        await runtime.cache.set(
-            _snapshot_key(viewer_id, key), orjson.dumps(ids), ttl=RANKED_SNAPSHOT_SECONDS
-        )
+    await cache_mod.store_json(
+        runtime.cache, _snapshot_key(viewer_id, key), ids, ttl=RANKED_SNAPSHOT_SECONDS
+    )
 
 
 async def explore(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -206,3 +208,25 @@ def _ms(ttl: float | None) -> int | None:
 def _as_bytes(value: bytes | str | None) -> bytes | None:
     # The client is built with decode_responses=False, so str never comes back; typing says it may.
     return value.encode() if isinstance(value, str) else value
+
+
+async def load_json(cache: Cache, key: str) -> Any:
+    """The JSON value cached under `key`; None when absent, unreadable or the cache is down
+    (the caller computes afresh)."""
+    try:
+        raw = await cache.get(key)
+    except CacheUnavailable:
+        return None
+    if raw is None:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+async def store_json(cache: Cache, key: str, value: Any, *, ttl: float) -> None:
+    """Cache a JSON value for `ttl` seconds; with the cache down nothing is kept (the next
+    reader computes afresh)."""
+    with contextlib.suppress(CacheUnavailable):
+        await cache.set(key, orjson.dumps(value), ttl=ttl)

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from glint.infra import cache as cache_mod
 from glint.infra.cache import Cache, CacheUnavailable, MemoryCache, RedisCache
 from glint.infra.redis_client import connect
 from glint.infra.runtime import Runtime
@@ -73,3 +74,19 @@ async def test_dead_redis_fails_fast_with_cache_unavailable() -> None:
             await dead.ping()
     finally:
         await client.aclose()
+
+
+async def test_json_values_round_trip_and_a_cache_down_keeps_nothing() -> None:
+    cache = MemoryCache()
+    await cache_mod.store_json(cache, "k", {"ids": [1, 2]}, ttl=60)
+    assert await cache_mod.load_json(cache, "k") == {"ids": [1, 2]}
+    await cache.set("garbled", b"{not json", ttl=60)
+    assert await cache_mod.load_json(cache, "garbled") is None
+    assert await cache_mod.load_json(cache, "missing") is None
+    down = connect("redis://127.0.0.1:1/0")
+    try:
+        dead = RedisCache(down, prefix="t:")
+        await cache_mod.store_json(dead, "k", [1], ttl=60)  # no error: nothing kept
+        assert await cache_mod.load_json(dead, "k") is None
+    finally:
+        await down.aclose()
