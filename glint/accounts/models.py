@@ -38,6 +38,8 @@ class User(Base):
     __table_args__ = (
         sa.CheckConstraint("role IN ('user', 'verified', 'admin')", name="role"),
         sa.CheckConstraint("follower_count >= 0 AND following_count >= 0", name="counts"),
+        # The most followed first: typeahead over a common prefix, popular suggestions.
+        sa.Index("ix_users_follower_count_id", "follower_count", "id"),
     )
 
     @property

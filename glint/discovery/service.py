@@ -28,11 +28,16 @@ from glint.posts import cache as posts_cache
 from glint.posts import engagement
 from glint.posts.models import Post, published_only
 from glint.posts.schemas import PostOut
+from glint.schemas import MAX_ID
 from glint.social import queries as social_queries
 from glint.social.models import Follow
 
 MAX_QUERY_LENGTH = 100
 MIN_QUERY_LENGTH = 2
+# Caption search ranks the newest matches this many at a time (see find_posts), looking at
+# up to MAX_WINDOWS windows to fill a page.
+POST_WINDOW = 200
+MAX_WINDOWS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,53 +83,62 @@ def _cursor_flag(position: dict[str, Any], key: str) -> int:
     return value
 
 
+def _people_cursor(cursor: str | None) -> tuple[int, int, int, int] | None:
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    return (
+        _cursor_flag(position, "e"),
+        _cursor_flag(position, "f"),
+        cursor_int(position, "c"),
+        cursor_int(position, "id"),
+    )
+
+
 async def find_people(
     session: AsyncSession, *, query: Query, viewer_id: int | None, cursor: str | None, limit: int
 ) -> Found:
     """Accounts with a name or username starting with the query's words: an exact username
-    first, then people the viewer follows, then by followers."""
+    first, then people the viewer follows, then by followers.
+
+    One query per group, each walking the (follower_count, id) index from the top or from the
+    cursor: a common prefix stops after a few hundred accounts, a rare one is a short list to
+    sort, where one query ranking every match sorted tens of thousands of them.
+    """
     if query.empty:
         return Found([], None)
-    matching = index_of(session).people_matching(query.words).subquery()
-    exact = sa.case((User.username == query.username, 1), else_=0)
-    followed: sa.ColumnElement[int] = sa.literal(0)
+    after = _people_cursor(cursor)
+    matching = index_of(session).people_matching(query.words)
+    followed: sa.ColumnElement[bool] = sa.false()
     if viewer_id is not None:
-        follows = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
-        followed = sa.case((follows, 1), else_=0)
-    ranked = (
-        sa.select(
-            User.id.label("id"),
-            exact.label("exact"),
-            followed.label("followed"),
-            User.follower_count.label("followers"),
+        followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
+    exact = User.username == query.username
+    groups = ((1, 0, exact), (0, 1, sa.and_(~exact, followed)), (0, 0, sa.and_(~exact, ~followed)))
+    rows: list[tuple[int, int, int, int]] = []
+    for is_exact, is_followed, condition in groups:
+        if after is not None and (is_exact, is_followed) > after[:2]:
+            continue  # the cursor is past this group
+        statement = sa.select(User.id, User.follower_count).where(
+            User.id.in_(matching),
+            condition,
+            active_accounts(),
+            social_queries.not_blocked_with(viewer_id, User.id),
         )
-        .join(matching, matching.c.id == User.id)
-        .where(active_accounts(), social_queries.not_blocked_with(viewer_id, User.id))
-        .subquery()
-    )
-    order = (ranked.c.exact, ranked.c.followed, ranked.c.followers, ranked.c.id)
-    page = sa.select(ranked)
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        after = (
-            _cursor_flag(position, "e"),
-            _cursor_flag(position, "f"),
-            cursor_int(position, "c"),
-            cursor_int(position, "id"),
-        )
-        page = page.where(sa.tuple_(*order) < sa.tuple_(*after))
-    rows = list(
-        await session.execute(page.order_by(*(column.desc() for column in order)).limit(limit + 1))
-    )
-    users = await _users_by_id(session, [row.id for row in rows[:limit]])
-    found = [users[row.id] for row in rows[:limit] if row.id in users]
+        if after is not None and (is_exact, is_followed) == after[:2]:
+            statement = statement.where(
+                sa.tuple_(User.follower_count, User.id) < sa.tuple_(after[2], after[3])
+            )
+        statement = statement.order_by(User.follower_count.desc(), User.id.desc())
+        found = await session.execute(statement.limit(limit + 1 - len(rows)))
+        rows += [(is_exact, is_followed, count, user_id) for user_id, count in found]
+        if len(rows) > limit:
+            break
+    users = await _users_by_id(session, [row[3] for row in rows[:limit]])
     next_cursor = None
     if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(
-            {"e": last.exact, "f": last.followed, "c": last.followers, "id": last.id}
-        )
-    return Found(found, next_cursor)
+        e, f, c, last_id = rows[limit - 1]
+        next_cursor = encode_cursor({"e": e, "f": f, "c": c, "id": last_id})
+    return Found([users[row[3]] for row in rows[:limit] if row[3] in users], next_cursor)
 
 
 async def _users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
@@ -182,42 +196,72 @@ async def find_hashtags(
     return Found([(row.tag, row.post_count) for row in rows[:limit]], next_cursor)
 
 
+def _posts_cursor(cursor: str | None) -> tuple[int, int]:
+    """(the window's exclusive upper post ID, how many of its rows were shown)."""
+    if cursor is None:
+        return MAX_ID, 0
+    position = decode_cursor(cursor)
+    shown = cursor_int(position, "o")
+    if shown > POST_WINDOW:
+        raise _bad_cursor()
+    return cursor_int(position, "w"), shown
+
+
 async def find_posts(
     session: AsyncSession, *, query: Query, viewer_id: int | None, cursor: str | None, limit: int
 ) -> Found:
-    """Published posts whose caption holds every word (stemmed) that the viewer may see, the
-    most relevant first, then the newest."""
+    """Published posts whose caption holds every word (stemmed) that the viewer may see: the
+    newest matches a window of `POST_WINDOW` at a time, each window by relevance then recency.
+
+    The first window is pinned below its newest match, so posts published while someone pages
+    never shift the pages. Within a window the cursor counts rows rather than remembering a
+    score: BM25 (SQLite) scores move as the collection grows, the order within one window
+    does not.
+    """
     if query.empty:
         return Found([], None)
-    matching = index_of(session).posts_matching(query.words).subquery()
-    statement = (
-        sa.select(matching.c.id, matching.c.relevance)
-        .join(Post, Post.id == matching.c.id)
-        .join(User, User.id == Post.author_id)
-        .where(published_only(), social_queries.posts_visible_to(viewer_id))
-    )
-    if cursor is not None:
-        position = decode_cursor(cursor)
-        relevance = position.get("r")
-        if not isinstance(relevance, int | float) or isinstance(relevance, bool):
-            raise _bad_cursor()
-        after = cursor_int(position, "id")
-        statement = statement.where(
-            sa.or_(
-                matching.c.relevance < relevance,
-                sa.and_(matching.c.relevance == relevance, matching.c.id < after),
+    top, offset = _posts_cursor(cursor)
+    index = index_of(session)
+    picked: list[int] = []
+    for _ in range(MAX_WINDOWS):
+        window = index.posts_matching(query.words, below_id=top, window=POST_WINDOW).cte("window")
+        bounds = sa.select(
+            sa.func.min(window.c.id).label("low"),
+            sa.func.max(window.c.id).label("high"),
+            sa.func.count().label("size"),
+        ).subquery("bounds")
+        page = (
+            sa.select(window.c.id, window.c.relevance)
+            .join(Post, Post.id == window.c.id)
+            .join(User, User.id == Post.author_id)
+            .where(published_only(), social_queries.posts_visible_to(viewer_id))
+            .order_by(window.c.relevance.desc(), window.c.id.desc())
+            .offset(offset)
+            .limit(limit + 1 - len(picked))
+            .subquery("page")
+        )
+        # The window's bounds come with its rows (one row of bounds when none is left).
+        rows = list(
+            await session.execute(
+                sa.select(bounds, page.c.id)
+                .select_from(bounds.outerjoin(page, sa.true()))
+                .order_by(page.c.relevance.desc(), page.c.id.desc())
             )
         )
-    rows = list(
-        await session.execute(
-            statement.order_by(matching.c.relevance.desc(), matching.c.id.desc()).limit(limit + 1)
-        )
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor({"r": last.relevance, "id": last.id})
-    return Found([row.id for row in rows[:limit]], next_cursor)
+        low, high, size = rows[0][:3]
+        if top == MAX_ID and high is not None:
+            top = high + 1  # the first window, pinned
+        found = [post_id for *_, post_id in rows if post_id is not None]
+        if len(picked) + len(found) > limit:
+            taken = limit - len(picked)
+            picked += found[:taken]
+            return Found(picked, encode_cursor({"w": top, "o": offset + taken}))
+        picked += found
+        if size < POST_WINDOW:
+            return Found(picked, None)  # the oldest window: the end
+        top, offset = int(low), 0
+    # A page left short by filtered windows: the next one starts at the next window.
+    return Found(picked, encode_cursor({"w": top, "o": 0}))
 
 
 async def posts_in_order(

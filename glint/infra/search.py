@@ -100,9 +100,13 @@ class SearchIndex(Protocol):
         """SQL: the IDs (column `id`) of people with a term starting with each query word."""
         ...
 
-    def posts_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int, float]]:
-        """SQL: the IDs (`id`) of posts containing every word (stemmed), with `relevance`
-        (higher is better)."""
+    def posts_matching(
+        self, query_words: Sequence[str], *, below_id: int, window: int
+    ) -> sa.Select[tuple[int, float]]:
+        """SQL: the IDs (`id`) of the newest `window` posts below `below_id` containing every
+        word (stemmed), with `relevance` (higher is better). Relevance ranks within a window
+        of recent matches: a common word matches millions of posts, and ranking them all is
+        what no index can make fast."""
         ...
 
 
@@ -184,14 +188,24 @@ class SqliteSearchIndex:
             return found.where(sa.false())
         return found.where(table.op("MATCH")(fts5_query(query_words, prefix=True)))
 
-    def posts_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int, float]]:
-        """SQL: posts containing every word after stemming, BM25 as relevance."""
+    def posts_matching(
+        self, query_words: Sequence[str], *, below_id: int, window: int
+    ) -> sa.Select[tuple[int, float]]:
+        """SQL: the newest matches after stemming (FTS5 walks rowids backwards), BM25 as
+        relevance."""
         table: sa.ColumnClause[Any] = sa.literal_column(SQLITE_POSTS)
         relevance = sa.cast(-sa.func.bm25(table), sa.Float)
         found = sa.select(_fts_posts.c.rowid.label("id"), relevance.label("relevance"))
         if not query_words:
             return found.where(sa.false())
-        return found.where(table.op("MATCH")(fts5_query(query_words, prefix=False)))
+        return (
+            found.where(
+                table.op("MATCH")(fts5_query(query_words, prefix=False)),
+                _fts_posts.c.rowid < below_id,
+            )
+            .order_by(_fts_posts.c.rowid.desc())
+            .limit(window)
+        )
 
 
 # --- PostgreSQL: B-tree terms and tsvector -------------------------------------------------
@@ -271,13 +285,20 @@ class PostgresSearchIndex:
         both = sa.intersect(*selects).subquery()
         return sa.select(both.c.id)
 
-    def posts_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int, float]]:
-        """SQL: posts whose document holds every word after stemming; cover density as
-        relevance."""
+    def posts_matching(
+        self, query_words: Sequence[str], *, below_id: int, window: int
+    ) -> sa.Select[tuple[int, float]]:
+        """SQL: the newest matching documents (the planner walks the primary key backwards
+        for a common word, the GIN index for a rare one), cover density as relevance."""
         query = sa.func.plainto_tsquery(_config, " ".join(query_words))
+        newest = (
+            sa.select(_pg_posts.c.post_id, _pg_posts.c.document)
+            .where(_pg_posts.c.document.op("@@")(query), _pg_posts.c.post_id < below_id)
+            .order_by(_pg_posts.c.post_id.desc())
+            .limit(window)
+            .subquery("newest")
+        )
         # Normalisation 1: divided by 1 + log(document length), so a word in a short caption
         # counts more than the same word lost in a long one (as BM25 does on SQLite).
-        relevance = sa.cast(sa.func.ts_rank_cd(_pg_posts.c.document, query, 1), sa.Float)
-        return sa.select(_pg_posts.c.post_id.label("id"), relevance.label("relevance")).where(
-            _pg_posts.c.document.op("@@")(query)
-        )
+        relevance = sa.cast(sa.func.ts_rank_cd(newest.c.document, query, 1), sa.Float)
+        return sa.select(newest.c.post_id.label("id"), relevance.label("relevance"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from glint.discovery import service as discovery_service
 from glint.infra.runtime import Runtime
 from tests.accounts.test_auth_api import assert_error
 from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, make_inactive, register
@@ -246,3 +248,30 @@ async def test_typeahead_asks_for_people_and_hashtags_only(
     assert len((await _search(client, "tide", author))["posts"]) == 1
     both = {"q": "abc", "type": ["users", "hashtags"], "cursor": "e30"}
     assert_error(await client.get("/search", params=both), 422, "validation_error")
+
+
+async def test_caption_search_pages_window_by_window(
+    client: httpx.AsyncClient, clean_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery_service, "POST_WINDOW", 2)
+    author = await register(client, "author")
+    short, long = "heron", "heron " + "reeds " * 15
+    made = [
+        await indexed_post(client, clean_runtime, author, caption=text)
+        for text in (short, long, short, long, short)
+    ]
+    ids = [post["id"] for post in made]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, Any] = {"type": "posts", "limit": 1}
+        if cursor:
+            params["cursor"] = cursor
+        body = await _search(client, "heron", author, **params)
+        seen += [post["id"] for post in body["posts"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+        await indexed_post(client, clean_runtime, author, caption=short)  # changes nothing
+    # Newest two, then the next two, then the last: each window by relevance (short first).
+    assert seen == [ids[4], ids[3], ids[2], ids[1], ids[0]]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from glint.infra import search
 from glint.infra.runtime import Runtime
 from glint.infra.search import PersonDoc, SearchIndex, TextDoc
+from glint.schemas import MAX_ID
 
 
 def _index(runtime: Runtime) -> SearchIndex:
@@ -23,9 +24,15 @@ async def _people(runtime: Runtime, text: str) -> set[int]:
         return set(await session.scalars(statement))
 
 
-async def _posts(runtime: Runtime, text: str) -> list[int]:
+async def _posts(
+    runtime: Runtime, text: str, *, below_id: int = MAX_ID, window: int = 100
+) -> list[int]:
     async with runtime.db.session() as session:
-        matching = _index(runtime).posts_matching(search.words(text)).subquery()
+        matching = (
+            _index(runtime)
+            .posts_matching(search.words(text), below_id=below_id, window=window)
+            .subquery()
+        )
         rows = await session.execute(
             sa.select(matching.c.id).order_by(matching.c.relevance.desc(), matching.c.id.desc())
         )
@@ -105,6 +112,17 @@ async def test_posts_by_stemmed_whole_words_shorter_captions_first(clean_runtime
     assert await _posts(clean_runtime, "run seine") == [1]
     assert await _posts(clean_runtime, "cafe CREME") == [3]
     assert await _posts(clean_runtime, "ru") == []  # whole words, not prefixes
+
+
+async def test_posts_in_windows_of_the_newest_matches_below_an_id(
+    clean_runtime: Runtime,
+) -> None:
+    # 1-4 match; the longer captions rank lower within a window.
+    captions = {1: "kelp", 2: "kelp " + "x " * 20, 3: "kelp", 4: "kelp " + "y " * 20, 5: "no"}
+    await _put(clean_runtime, posts=[TextDoc(pid, text) for pid, text in captions.items()])
+    assert await _posts(clean_runtime, "kelp", window=2) == [3, 4]
+    assert await _posts(clean_runtime, "kelp", below_id=3, window=2) == [1, 2]
+    assert await _posts(clean_runtime, "kelp", below_id=1, window=2) == []
 
 
 async def test_clear_empties_both(clean_runtime: Runtime) -> None:
