@@ -109,6 +109,9 @@ async def find_people(
         return Found([], None)
     after = _people_cursor(cursor)
     matching = index_of(session).people_matching(query.words)
+    # Correlated, so a common prefix is a walk down (follower_count, id) that stops at the
+    # page's end; a rare one starts from its few matches.
+    matches = sa.exists(matching.where(matching.selected_columns[0] == User.id))
     followed: sa.ColumnElement[bool] = sa.false()
     if viewer_id is not None:
         followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
@@ -119,7 +122,7 @@ async def find_people(
         if after is not None and (is_exact, is_followed) > after[:2]:
             continue  # the cursor is past this group
         statement = sa.select(User.id, User.follower_count).where(
-            User.id.in_(matching),
+            matches,
             condition,
             active_accounts(),
             social_queries.not_blocked_with(viewer_id, User.id),

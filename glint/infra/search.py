@@ -97,7 +97,9 @@ class SearchIndex(Protocol):
         ...
 
     def people_matching(self, query_words: Sequence[str]) -> sa.Select[tuple[int]]:
-        """SQL: the IDs (column `id`) of people with a term starting with each query word."""
+        """SQL: the IDs (column `id`) of people with a term starting with each query word (an
+        ID may repeat). Callers correlate it (`EXISTS … AND id = users.id`) so the database
+        can walk people in the order it ranks them and stop early."""
         ...
 
     def posts_matching(
@@ -281,7 +283,7 @@ class PostgresSearchIndex:
         if not selects:
             return sa.select(_pg_terms.c.person_id.label("id")).where(sa.false())
         if len(selects) == 1:
-            return selects[0].distinct()
+            return selects[0]  # an ID per matching term: for IN and EXISTS, not for listing
         both = sa.intersect(*selects).subquery()
         return sa.select(both.c.id)
 
