@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from glint.accounts.models import User, active_accounts
 from glint.accounts.schemas import UserSummary
@@ -20,6 +21,7 @@ from glint.discovery.indexing import index_of
 from glint.discovery.models import Hashtag
 from glint.discovery.schemas import HashtagSummary, SearchCursors, SearchOut, SearchType
 from glint.errors import BadRequest, ValidationFailed
+from glint.infra import cache as cache_mod
 from glint.infra import search
 from glint.infra.cache import Cache
 from glint.media.urls import MediaUrls
@@ -34,10 +36,18 @@ from glint.social.models import Follow
 
 MAX_QUERY_LENGTH = 100
 MIN_QUERY_LENGTH = 2
+# Name terms from which a prefix counts as common (see _followers_order).
+DENSE_PREFIX_TERMS = 20_000
+# A query's most followed matches kept for every viewer's first page, and for how long.
+TOP_MATCHES = 50
+TOP_MATCHES_SECONDS = 60.0
 # Caption search ranks the newest matches this many at a time (see find_posts), looking at
 # up to MAX_WINDOWS windows to fill a page.
 POST_WINDOW = 200
 MAX_WINDOWS = 3
+
+
+Ranking: TypeAlias = sa.ColumnElement[int] | QueryableAttribute[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +106,25 @@ def _people_cursor(cursor: str | None) -> tuple[int, int, int, int] | None:
 
 
 async def find_people(
-    session: AsyncSession, *, query: Query, viewer_id: int | None, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    cache: Cache,
+    query: Query,
+    viewer_id: int | None,
+    cursor: str | None,
+    limit: int,
 ) -> Found:
     """Accounts with a name or username starting with the query's words: an exact username
     first, then people the viewer follows, then by followers.
 
-    One query per group, each walking the (follower_count, id) index from the top or from the
-    cursor: a common prefix stops after a few hundred accounts, a rare one is a short list to
-    sort, where one query ranking every match sorted tens of thousands of them.
+    One query per group, from the top or from the cursor. The first page of the last group
+    (everyone) starts from the query's most followed matches, kept in the cache for a minute
+    for every viewer alike; each viewer's rules (blocks, follows) apply to them live.
     """
     if query.empty:
         return Found([], None)
     after = _people_cursor(cursor)
     matching = index_of(session).people_matching(query.words)
-    # Correlated, so a common prefix is a walk down (follower_count, id) that stops at the
-    # page's end; a rare one starts from its few matches.
     matches = sa.exists(matching.where(matching.selected_columns[0] == User.id))
     followed: sa.ColumnElement[bool] = sa.false()
     if viewer_id is not None:
@@ -121,18 +135,25 @@ async def find_people(
     for is_exact, is_followed, condition in groups:
         if after is not None and (is_exact, is_followed) > after[:2]:
             continue  # the cursor is past this group
-        statement = sa.select(User.id, User.follower_count).where(
-            matches,
-            condition,
-            active_accounts(),
-            social_queries.not_blocked_with(viewer_id, User.id),
+        statement: sa.Select[int, int] = sa.select(User.id, User.follower_count).where(
+            condition, active_accounts(), social_queries.not_blocked_with(viewer_id, User.id)
         )
-        if after is not None and (is_exact, is_followed) == after[:2]:
-            statement = statement.where(
-                sa.tuple_(User.follower_count, User.id) < sa.tuple_(after[2], after[3])
-            )
-        statement = statement.order_by(User.follower_count.desc(), User.id.desc())
-        found = await session.execute(statement.limit(limit + 1 - len(rows)))
+        want = limit + 1 - len(rows)
+        resuming = after is not None and (is_exact, is_followed) == after[:2]
+        found: list[tuple[int, int]] = []
+        if is_followed == is_exact == 0 and not resuming:
+            top = await _most_followed_matching(session, cache=cache, query=query)
+            found = await _ranked(session, statement.where(User.id.in_(top)), want)
+            if len(found) < want and len(top) == TOP_MATCHES:
+                found = []  # the viewer's rules left too few of them: rank every match
+        if not found:
+            statement = statement.where(matches)
+            if resuming and after is not None:
+                statement = statement.where(
+                    sa.tuple_(User.follower_count, User.id) < sa.tuple_(after[2], after[3])
+                )
+            order = await _followers_order(session, matching)
+            found = await _ranked(session, statement, want, order=order)
         rows += [(is_exact, is_followed, count, user_id) for user_id, count in found]
         if len(rows) > limit:
             break
@@ -142,6 +163,55 @@ async def find_people(
         e, f, c, last_id = rows[limit - 1]
         next_cursor = encode_cursor({"e": e, "f": f, "c": c, "id": last_id})
     return Found([users[row[3]] for row in rows[:limit] if row[3] in users], next_cursor)
+
+
+async def _ranked(
+    session: AsyncSession,
+    statement: sa.Select[int, int],
+    limit: int,
+    *,
+    order: Ranking = User.follower_count,
+) -> list[tuple[int, int]]:
+    """(id, follower count) of a people statement's first rows, the most followed first."""
+    ranked = statement.order_by(order.desc(), User.id.desc()).limit(limit)
+    return [(user_id, count) for user_id, count in await session.execute(ranked)]
+
+
+async def _followers_order(session: AsyncSession, matching: sa.Select[Any]) -> Ranking:
+    """How to order a prefix's matches by followers. A common prefix (tens of thousands of
+    people) walks down (follower_count, id) and stops at the page's end; any other is ranked
+    from its matches (`+ 0` keeps the planner off the index): it would walk the index for
+    those too, and when the few matches are not among the most followed the walk reads a
+    quarter of all users before it fills a page (1 s at the 1M seed)."""
+    common = await _at_least(session, matching, DENSE_PREFIX_TERMS)
+    return User.follower_count if common else User.follower_count + 0
+
+
+async def _most_followed_matching(
+    session: AsyncSession, *, cache: Cache, query: Query
+) -> list[int]:
+    """The query's `TOP_MATCHES` most followed active matches, the same for every viewer, from
+    the cache when they were found in the last `TOP_MATCHES_SECONDS`."""
+    key = "people-top:" + " ".join(query.words)
+    cached = await cache_mod.load_json(cache, key)
+    if isinstance(cached, list):
+        return [int(user_id) for user_id in cached]
+    matching = index_of(session).people_matching(query.words)
+    matches = sa.exists(matching.where(matching.selected_columns[0] == User.id))
+    statement: sa.Select[int, int] = sa.select(User.id, User.follower_count).where(
+        matches, active_accounts()
+    )
+    order = await _followers_order(session, matching)
+    ids = [user_id for user_id, _ in await _ranked(session, statement, TOP_MATCHES, order=order)]
+    await cache_mod.store_json(cache, key, ids, ttl=TOP_MATCHES_SECONDS)
+    return ids
+
+
+async def _at_least(session: AsyncSession, matching: sa.Select[Any], count: int) -> bool:
+    """Whether a selectable has at least `count` rows (reading no more than that)."""
+    bounded = matching.limit(count).subquery()
+    found = await session.scalar(sa.select(sa.func.count()).select_from(bounded))
+    return (found or 0) >= count
 
 
 async def _users_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, User]:
@@ -299,7 +369,9 @@ async def search_all(
         )
     empty = Found([], None)
     people = (
-        await find_people(session, query=query, viewer_id=viewer_id, cursor=cursor, limit=limit)
+        await find_people(
+            session, cache=cache, query=query, viewer_id=viewer_id, cursor=cursor, limit=limit
+        )
         if "users" in wanted
         else empty
     )

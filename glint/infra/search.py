@@ -231,6 +231,13 @@ _pg_posts = sa.table(PG_POSTS, sa.column("post_id", sa.BigInteger), sa.column("d
 _config: sa.ColumnClause[Any] = sa.literal_column(f"'{PG_CONFIG}'::regconfig")
 
 
+def _planned_with(value: str) -> sa.BindParameter[str]:
+    """A prefix bound the planner sees (rendered as a quoted literal when the statement runs):
+    with a parameter, a prepared statement's generic plan walks (follower_count, id) for every
+    prefix, 1 s for one matching 3,500 of 1M people, where a plan made for the prefix is ms."""
+    return sa.bindparam(None, value, type_=sa.String, literal_execute=True)
+
+
 class PostgresSearchIndex:
     """Name terms in a byte-ordered B-tree; captions as English `tsvector`s under GIN."""
 
@@ -276,7 +283,8 @@ class PostgresSearchIndex:
         """SQL: people with a term starting with each word (one index range per word)."""
         selects = [
             sa.select(_pg_terms.c.person_id.label("id")).where(
-                _pg_terms.c.term >= word, _pg_terms.c.term < word + TOP
+                _pg_terms.c.term >= _planned_with(word),
+                _pg_terms.c.term < _planned_with(word + TOP),
             )
             for word in query_words
         ]
