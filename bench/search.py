@@ -297,6 +297,7 @@ async def explain_app_queries(
                 if kind == "users":
                     await discovery_service.find_people(
                         session,
+                        cache=runtime.cache,
                         query=discovery_service.Query.parse(text),
                         viewer_id=viewer_id,
                         cursor=None,

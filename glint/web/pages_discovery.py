@@ -92,7 +92,12 @@ async def _search(page: PageCtx, text: str, tab: Tab, cursor: str | None) -> Res
     limit = PAGE_SIZES[tab]
     if tab == "people":
         found = await discovery_service.find_people(
-            page.session, query=query, viewer_id=viewer_id, cursor=cursor, limit=limit
+            page.session,
+            cache=page.runtime.cache,
+            query=query,
+            viewer_id=viewer_id,
+            cursor=cursor,
+            limit=limit,
         )
         return Results(await _people(page, list(found.rows)), [], [], found.next_cursor)
     if tab == "tags":
