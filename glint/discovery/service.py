@@ -152,7 +152,11 @@ async def find_people(
                 statement = statement.where(
                     sa.tuple_(User.follower_count, User.id) < sa.tuple_(after[2], after[3])
                 )
-            order = await _followers_order(session, matching)
+            # The exact name is one account and the followed ones are few: rank them from
+            # their rows; everyone else is ranked as the prefix's size says.
+            order: Ranking = User.follower_count + 0
+            if is_followed == is_exact == 0:
+                order = await _followers_order(session, matching)
             found = await _ranked(session, statement, want, order=order)
         rows += [(is_exact, is_followed, count, user_id) for user_id, count in found]
         if len(rows) > limit:

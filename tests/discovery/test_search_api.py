@@ -275,3 +275,25 @@ async def test_caption_search_pages_window_by_window(
         await indexed_post(client, clean_runtime, author, caption=short)  # changes nothing
     # Newest two, then the next two, then the last: each window by relevance (short first).
     assert seen == [ids[4], ids[3], ids[2], ids[1], ids[0]]
+
+
+async def test_the_shared_most_followed_list_still_applies_each_viewers_rules(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    first, second = await register(client, "first"), await register(client, "second")
+    for name in ("pelican", "pelican.fan", "pelicans"):
+        await register(client, name)
+    assert sorted(_names(await _search(client, "peli", first))) == [
+        "pelican",
+        "pelican.fan",
+        "pelicans",
+    ]  # now kept for every viewer's first page
+    await client.post("/users/second/block", headers=(await _auth(client, "pelicans")))
+    await client.post("/users/pelican.fan/follow", headers=second.auth)
+    await make_inactive(clean_runtime, "pelican", "banned_at")
+    assert _names(await _search(client, "peli", second)) == ["pelican.fan"]
+    assert sorted(_names(await _search(client, "peli", first))) == ["pelican.fan", "pelicans"]
+
+
+async def _auth(client: httpx.AsyncClient, name: str) -> dict[str, str]:
+    return {"Authorization": await _login(client, name)}
