@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from glint.infra.runtime import Runtime
+from tests.conftest import wait_for_jobs
 from tests.factories import images
 from tests.factories.accounts import TestUser, register
 from tests.factories.messaging import inbox, messages
@@ -556,12 +557,13 @@ async def test_a_processing_story_shows_to_its_owner(
 
 
 async def test_a_profile_photo_opens_live_stories(
-    client: httpx.AsyncClient, web: WebFactory
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
 ) -> None:
     ann, moe, zed = [await register(client, name) for name in ("ann", "moe", "zed")]
     await _follow(client, moe, "ann")
     assert "profile-story" not in (await web(moe).get("/ann")).text  # nothing live yet
     story = await published_story(client, ann)
+    await wait_for_jobs(clean_runtime)  # the ring reads moe's tray, filled by the fan-out job
     ring = re.compile(r'<a class="profile-story story-ring ring-(\w+)" href="/stories/ann"')
     found = ring.search((await web(moe).get("/ann")).text)
     assert found and found.group(1) == "unseen"
