@@ -32,12 +32,14 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from PIL import Image, ImageDraw
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import plot, wrk
 from glint.accounts import service as accounts_service
 from glint.accounts.models import AuthSession, User
 from glint.config import Settings
 from glint.infra.db import utcnow
+from glint.infra.ids import IdGenerator
 from tests.live import LiveServer, settings_env
 
 SECRET = "bench-secret-" + "x" * 40
@@ -72,7 +74,6 @@ async def sign_in_users(settings: Settings, count: int) -> tuple[list[int], list
     from glint.infra import runtime as runtime_mod
 
     runtime = await runtime_mod.start(settings)
-    tokens: list[str] = []
     try:
         async with runtime.db.session() as session:
             cutoff = utcnow() - dt.timedelta(days=settings.feed_active_days)
@@ -84,24 +85,31 @@ async def sign_in_users(settings: Settings, count: int) -> tuple[list[int], list
                     .limit(count)
                 )
             )
-            now = utcnow()
-            for uid in ids:
-                token = accounts_service.TOKEN_PREFIX + secrets.token_urlsafe(32)
-                tokens.append(token)
-                session.add(
-                    AuthSession(
-                        id=runtime.ids.next_id(),
-                        user_id=uid,
-                        token_hash=accounts_service.hash_token(token),
-                        created_at=now,
-                        last_used_at=now,
-                        expires_at=now + dt.timedelta(days=1),
-                    )
-                )
+            tokens = add_sessions(session, ids=runtime.ids, user_ids=ids)
             await session.commit()
     finally:
         await runtime.close()
     return ids, tokens
+
+
+def add_sessions(session: AsyncSession, *, ids: IdGenerator, user_ids: list[int]) -> list[str]:
+    """A day-long sign-in session for each user, added to the session; their tokens."""
+    now = utcnow()
+    tokens: list[str] = []
+    for uid in user_ids:
+        token = accounts_service.TOKEN_PREFIX + secrets.token_urlsafe(32)
+        tokens.append(token)
+        session.add(
+            AuthSession(
+                id=ids.next_id(),
+                user_id=uid,
+                token_hash=accounts_service.hash_token(token),
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + dt.timedelta(days=1),
+            )
+        )
+    return tokens
 
 
 async def warm(base_url: str, tokens: list[str], concurrency: int) -> float:

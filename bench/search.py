@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import os
 import random
-import secrets
 import shutil
 import statistics
 import tempfile
@@ -49,8 +47,6 @@ from PIL import Image, ImageDraw
 from bench import feed as feed_bench
 from bench import plot, wrk
 from bench import seed as seed_bench
-from glint.accounts import service as accounts_service
-from glint.accounts.models import AuthSession
 from glint.config import Settings
 from glint.infra.db import utcnow
 from tests.live import LiveServer, settings_env
@@ -187,23 +183,9 @@ async def tokens_for(settings: Settings, user_ids: list[int]) -> list[str]:
     from glint.infra import runtime as runtime_mod
 
     runtime = await runtime_mod.start(settings)
-    tokens: list[str] = []
     try:
         async with runtime.db.session() as session:
-            now = utcnow()
-            for uid in user_ids:
-                token = accounts_service.TOKEN_PREFIX + secrets.token_urlsafe(32)
-                tokens.append(token)
-                session.add(
-                    AuthSession(
-                        id=runtime.ids.next_id(),
-                        user_id=uid,
-                        token_hash=accounts_service.hash_token(token),
-                        created_at=now,
-                        last_used_at=now,
-                        expires_at=now + dt.timedelta(days=1),
-                    )
-                )
+            tokens = feed_bench.add_sessions(session, ids=runtime.ids, user_ids=user_ids)
             await session.commit()
     finally:
         await runtime.close()
