@@ -130,14 +130,22 @@ async def find_people(
     if viewer_id is not None:
         followed = sa.exists().where(Follow.follower_id == viewer_id, Follow.followee_id == User.id)
     exact = User.username == query.username
-    groups = ((1, 0, exact), (0, 1, sa.and_(~exact, followed)), (0, 0, sa.and_(~exact, ~followed)))
+    # (exact, followed, condition); the followed group joins the viewer's follows below.
+    groups = ((1, 0, exact), (0, 1, ~exact), (0, 0, sa.and_(~exact, ~followed)))
     rows: list[tuple[int, int, int, int]] = []
     for is_exact, is_followed, condition in groups:
         if after is not None and (is_exact, is_followed) > after[:2]:
             continue  # the cursor is past this group
+        if is_followed and viewer_id is None:
+            continue
         statement: sa.Select[int, int] = sa.select(User.id, User.follower_count).where(
             condition, active_accounts(), social_queries.not_blocked_with(viewer_id, User.id)
         )
+        if is_followed:
+            # From the viewer's follows (a few hundred rows), never from the prefix's matches.
+            statement = statement.join(
+                Follow, sa.and_(Follow.followee_id == User.id, Follow.follower_id == viewer_id)
+            )
         want = limit + 1 - len(rows)
         resuming = after is not None and (is_exact, is_followed) == after[:2]
         found: list[tuple[int, int]] = []
