@@ -92,6 +92,16 @@ async def sign_in_users(settings: Settings, count: int) -> tuple[list[int], list
     return ids, tokens
 
 
+def forget_cached_state(settings: Settings) -> None:
+    """Empty the deployment's Redis keys, so a run starts from cold caches and timelines."""
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url)
+        for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=10_000):
+            client.delete(key)
+
+
 def add_sessions(session: AsyncSession, *, ids: IdGenerator, user_ids: list[int]) -> list[str]:
     """A day-long sign-in session for each user, added to the session; their tokens."""
     now = utcnow()
@@ -235,12 +245,7 @@ async def bench_feed(
 ) -> dict[str, Any]:
     """The whole feed benchmark against one seeded database."""
     wrk.require()
-    if settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url)
-        for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=10_000):
-            client.delete(key)
+    forget_cached_state(settings)
     load_at_start = round(os.getloadavg()[0], 2)
     user_ids, tokens = await sign_in_users(settings, users)
     tokens_file = Path(tempfile.mkdtemp(prefix="glint-bench-feed-")) / "tokens.txt"

@@ -415,12 +415,7 @@ async def bench_search(
 ) -> dict[str, Any]:
     """The whole discovery benchmark against one seeded database."""
     wrk.require()
-    if settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url)
-        for key in client.scan_iter(match=f"{settings.redis_prefix}*", count=10_000):
-            client.delete(key)
+    feed_bench.forget_cached_state(settings)
     load_at_start = round(os.getloadavg()[0], 2)
     searcher_ids, searcher_tokens = await feed_bench.sign_in_users(settings, searchers)
     viewers = await suggestion_viewers(settings, suggestion_users)
