@@ -149,12 +149,14 @@ async def find_people(
         want = limit + 1 - len(rows)
         resuming = after is not None and (is_exact, is_followed) == after[:2]
         found: list[tuple[int, int]] = []
+        settled = False  # whether the cached list answered for this group
         if is_followed == is_exact == 0 and not resuming:
             top = await _most_followed_matching(session, cache=cache, query=query)
             found = await _ranked(session, statement.where(User.id.in_(top)), want)
-            if len(found) < want and len(top) == TOP_MATCHES:
-                found = []  # the viewer's rules left too few of them: rank every match
-        if not found:
+            # Enough of them, or they were every match: otherwise (the viewer's rules left
+            # too few) rank every match.
+            settled = len(found) == want or len(top) < TOP_MATCHES
+        if not settled:
             statement = statement.where(matches)
             if resuming and after is not None:
                 statement = statement.where(
@@ -202,8 +204,9 @@ async def _followers_order(session: AsyncSession, matching: sa.Select[Any]) -> R
 async def _most_followed_matching(
     session: AsyncSession, *, cache: Cache, query: Query
 ) -> list[int]:
-    """The query's `TOP_MATCHES` most followed active matches, the same for every viewer, from
-    the cache when they were found in the last `TOP_MATCHES_SECONDS`."""
+    """The query's `TOP_MATCHES` most followed active matches (all of them when fewer), the
+    same for every viewer; a full list comes from the cache when it was found in the last
+    `TOP_MATCHES_SECONDS`."""
     key = "people-top:" + " ".join(query.words)
     cached = await cache_mod.load_json(cache, key)
     if isinstance(cached, list):
@@ -215,7 +218,10 @@ async def _most_followed_matching(
     )
     order = await _followers_order(session, matching)
     ids = [user_id for user_id, _ in await _ranked(session, statement, TOP_MATCHES, order=order)]
-    await cache_mod.store_json(cache, key, ids, ttl=TOP_MATCHES_SECONDS)
+    if len(ids) == TOP_MATCHES:
+        # Only a common prefix's list is kept: a short one is cheap to find again, and kept it
+        # would hide an account that just signed up from everyone for a minute.
+        await cache_mod.store_json(cache, key, ids, ttl=TOP_MATCHES_SECONDS)
     return ids
 
 

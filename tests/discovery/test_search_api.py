@@ -297,3 +297,10 @@ async def test_the_shared_most_followed_list_still_applies_each_viewers_rules(
 
 async def _auth(client: httpx.AsyncClient, name: str) -> dict[str, str]:
     return {"Authorization": await _login(client, name)}
+
+
+async def test_someone_who_just_signed_up_is_found_at_once(client: httpx.AsyncClient) -> None:
+    seeker = await register(client, "seeker")
+    assert _names(await _search(client, "quokk", seeker)) == []
+    await register(client, "quokka.fan")
+    assert _names(await _search(client, "quokk", seeker)) == ["quokka.fan"]
