@@ -31,12 +31,24 @@ system-deps: ## Install Debian packages the browser tests (chromium) and bench-t
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
 	fi
 
+.PHONY: node-deps
+node-deps: node_modules/.installed ## Install the Node tools the browser tests use (axe-core) from package-lock.json
+
+node_modules/.installed: package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing Debian's npm for the accessibility checks..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: run
 run: install ## Start Glint on its embedded defaults at http://127.0.0.1:8000
 	$(UV) run --frozen glint serve
 
 .PHONY: test
-test: install system-deps ## Install what the tests need and run the whole suite (both run modes)
+test: install system-deps node-deps ## Install what the tests need and run the whole suite (both run modes)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 .PHONY: lint
@@ -52,7 +64,7 @@ format: install ## Reformat and autofix with ruff
 	$(UV) run --frozen ruff check --fix .
 
 .PHONY: screenshots
-screenshots: install system-deps ## Drive Chromium through the web app; rewrite docs/screenshots/*.png
+screenshots: install system-deps node-deps ## Drive Chromium through the web app; rewrite docs/screenshots/*.png
 	GLINT_SCREENSHOTS=1 $(UV) run --frozen pytest tests/web/test_browser.py tests/web/test_browser_stories.py -q
 
 .PHONY: migrate
