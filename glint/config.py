@@ -148,6 +148,22 @@ class Settings(BaseSettings):
         default="1000/minute",
         description="Every other request, per user (per IP when anonymous).",
     )
+    # Moderation: the automatic guards on new accounts.
+    new_account_hours: int = Field(
+        default=24,
+        ge=0,
+        description="An account this young is a new one: tighter rate limits, link comments held.",
+    )
+    new_account_limit_divisor: int = Field(
+        default=4,
+        ge=1,
+        description="A new account gets each per-user rate limit divided by this (1: no change).",
+    )
+    hold_comment_links: int = Field(
+        default=2,
+        ge=0,
+        description="A new account's comment with this many links waits for review (0: never).",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.",

@@ -18,6 +18,7 @@ def metadata() -> sa.MetaData:
     from glint.infra import timelines as _timelines  # noqa: F401
     from glint.infra import trays as _trays  # noqa: F401
     from glint.messaging import models as _messaging  # noqa: F401
+    from glint.moderation import models as _moderation  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401
     from glint.posts import models as _posts  # noqa: F401
     from glint.social import models as _social  # noqa: F401

@@ -24,6 +24,8 @@ from glint.infra.runtime import Runtime
 from glint.media import jobs as media_jobs
 from glint.messaging import events as messaging_events
 from glint.messaging import jobs as messaging_jobs
+from glint.moderation import events as moderation_events
+from glint.moderation import jobs as moderation_jobs
 from glint.notifications import events as notifications_events
 from glint.notifications import jobs as notifications_jobs
 from glint.posts import events as posts_events
@@ -230,6 +232,22 @@ def _subscribe_stories(events: EventBus) -> None:
     )
 
 
+def _subscribe_moderation(events: EventBus) -> None:
+    """Held comments join the queue; reporters and authors hear what moderators decided."""
+    events.subscribe(
+        posts_events.CommentHeld,
+        moderation_jobs.queue_held_comment,
+        name="moderation.queue",
+        prompt=True,
+    )
+    events.subscribe(
+        moderation_events.ReportsResolved, moderation_jobs.tell_reporters, name="notifications"
+    )
+    events.subscribe(
+        moderation_events.ContentRemoved, moderation_jobs.tell_author, name="notifications"
+    )
+
+
 def _subscribe_stream(events: EventBus) -> None:
     """What people see live: each event reaches the devices of those it concerns at once."""
 
@@ -264,6 +282,7 @@ def _schedule(jobs: JobRegistry) -> None:
     jobs.periodic("stories.clean_up_expired", every_seconds=HOUR)(_clean_up_stories)
     jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
+    jobs.periodic("moderation.lift_bans", every_seconds=60.0)(moderation_jobs.lift_expired_bans)
 
 
 async def _trim_stream_log(runtime: Runtime) -> None:
@@ -294,6 +313,7 @@ def install() -> None:
     _subscribe_discovery(bus)
     _subscribe_messaging(bus)
     _subscribe_stories(bus)
+    _subscribe_moderation(bus)
     _subscribe_stream(bus)
     _schedule(registry)
     bus.wired = True

@@ -289,8 +289,21 @@ async def _wipe(rt: runtime_mod.Runtime) -> None:
         try:
             async with rt.db.engine.begin() as conn:
                 if rt.db.is_sqlite:
+                    # Guard triggers (the append-only audit log) step aside while it empties;
+                    # PostgreSQL's TRUNCATE fires no row triggers.
+                    triggers = list(
+                        await conn.scalars(
+                            sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+                        )
+                    )
+                    for name in await conn.scalars(
+                        sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    ):
+                        await conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
                     for table in tables:
                         await conn.execute(table.delete())
+                    for trigger in triggers:
+                        await conn.execute(sa.text(trigger))
                 else:
                     names = ", ".join(f'"{t.name}"' for t in tables)
                     await conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from glint.infra.db import Base, UTCDateTime
 
-ROLES = ("user", "verified", "admin")
+ROLES = ("user", "verified", "moderator", "admin")
+# Who may work the report queue and take content down; admins may also ban and give roles.
+STAFF_ROLES = ("moderator", "admin")
 
 
 class User(Base):
@@ -33,10 +35,13 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     banned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Why, and until when (none: until an admin lifts it); lifted by a periodic job.
+    ban_reason: Mapped[str | None] = mapped_column(sa.String(500), default=None)
+    banned_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('user', 'verified', 'admin')", name="role"),
+        sa.CheckConstraint("role IN ('user', 'verified', 'moderator', 'admin')", name="role"),
         sa.CheckConstraint("follower_count >= 0 AND following_count >= 0", name="counts"),
         # The most followed first: typeahead over a common prefix, popular suggestions.
         sa.Index("ix_users_follower_count_id", "follower_count", "id"),
@@ -46,6 +51,11 @@ class User(Base):
     def is_verified(self) -> bool:
         """Shown with a badge."""
         return self.role == "verified"
+
+    @property
+    def is_staff(self) -> bool:
+        """May handle reports and remove content."""
+        return self.role in STAFF_ROLES
 
     @property
     def is_active_account(self) -> bool:

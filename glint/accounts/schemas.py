@@ -104,7 +104,7 @@ def _check_website(value: str) -> str:
 
 Password = Annotated[str, Field(max_length=MAX_PASSWORD * 4), AfterValidator(_check_password)]
 DisplayName = Annotated[str, StringConstraints(max_length=64)]
-Role = Literal["user", "verified", "admin"]
+Role = Literal["user", "verified", "moderator", "admin"]
 
 
 class RegisterIn(InputSchema):

@@ -1,19 +1,68 @@
-"""Admin routes: the dead-letter list of background jobs, and retrying them."""
+"""Admin routes: the dashboard figures, the audit log (and its CSV), and background jobs
+(the dead-letter list, retrying)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from glint.errors import NotFound
 from glint.http.deps import AdminUser, PageParamsDep, RuntimeDep, SessionDep
 from glint.infra import queue
-from glint.moderation.schemas import JobCountsOut, JobOut
+from glint.moderation import audit, presenter, stats
+from glint.moderation.schemas import AuditEntryOut, DayCount, JobCountsOut, JobOut, StatsOut
 from glint.paging import Page, page_by_id
 from glint.schemas import parse_path_id
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.get("/stats")
+async def dashboard(admin: AdminUser, runtime: RuntimeDep, session: SessionDep) -> StatsOut:
+    """The figures of the admin dashboard, with published posts per day for 30 days."""
+    figures = await stats.gather(session)
+    return StatsOut(
+        users=figures.users,
+        posts=figures.posts,
+        posts_24h=figures.posts_24h,
+        active_sessions=figures.active_sessions,
+        queue_depth=figures.queue_depth,
+        failed_jobs=figures.failed_jobs,
+        storage_bytes=await runtime.storage.total_bytes(),
+        open_reports=figures.open_reports,
+        banned_users=figures.banned_users,
+        posts_per_day=[DayCount(day=day, posts=n) for day, n in figures.posts_per_day],
+    )
+
+
+@router.get("/audit")
+async def audit_log(
+    admin: AdminUser, session: SessionDep, page: PageParamsDep
+) -> Page[AuditEntryOut]:
+    """Every staff action, newest first."""
+    rows = await audit.entries(session, before_id=page.before_id(), limit=page.limit)
+    items, cursor = page_by_id(rows, limit=page.limit, key=lambda entry: entry.id)
+    return Page[AuditEntryOut](items=[presenter.audit_out(e) for e in items], next_cursor=cursor)
+
+
+@router.get("/audit.csv", response_class=StreamingResponse)
+async def audit_csv(admin: AdminUser, runtime: RuntimeDep) -> StreamingResponse:
+    """The whole audit log as CSV, oldest first, streamed."""
+
+    async def lines() -> AsyncIterator[str]:
+        # Its own session: the response outlives the request's dependencies.
+        async with runtime.db.session() as session:
+            async for line in audit.csv_lines(session):
+                yield line
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="glint-audit-log.csv"'},
+    )
 
 
 @router.get("/jobs")

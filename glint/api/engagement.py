@@ -94,6 +94,7 @@ async def _comments_out(
             like_count=comment.like_count,
             created_at=comment.created_at,
             viewer=CommentViewer(liked=comment.id in liked) if viewer else None,
+            held=comment.held,
         )
         for comment, author in rows
     ]
@@ -147,6 +148,7 @@ async def comment(
         post_id=path_id(post_id, "post"),
         text=body.text,
         parent_id=body.parent_id,
+        guard=engagement.CommentGuard.of(runtime.settings),
     )
     await runtime.commit(session)
     (shaped,) = await _comments_out(session, urls, user, [(created, user)])

@@ -239,6 +239,16 @@ async def require_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
+async def require_staff(user: CurrentUser) -> User:
+    """The signed-in user, who must be a moderator or an admin."""
+    if not user.is_staff:
+        raise Forbidden("Moderators and administrators only.")
+    return user
+
+
+StaffUser = Annotated[User, Depends(require_staff)]
+
+
 @lru_cache(maxsize=16)
 def _networks(
     proxies: tuple[str, ...],

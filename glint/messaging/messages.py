@@ -254,6 +254,13 @@ async def unsend(session: AsyncSession, *, ids: IdGenerator, user: User, message
     message = await visible_message(session, viewer=user, message_id=message_id)
     if message.sender_id != user.id:
         raise Forbidden("Only its sender can unsend a message.")
+    await remove_message(session, ids=ids, message=message)
+
+
+async def remove_message(
+    session: AsyncSession, *, ids: IdGenerator, message: StoredMessage
+) -> None:
+    """A message goes for everyone (its sender unsent it, or a moderator took it down)."""
     store = store_for(session)
     if await store.delete(message.conversation_id, message.id) is None:
         return
@@ -264,7 +271,7 @@ async def unsend(session: AsyncSession, *, ids: IdGenerator, user: User, message
         event=events.MessageUnsent(
             message.conversation_id,
             message.id,
-            user.id,
+            message.sender_id,
             [message.original_key] if message.original_key else [],
             [message.base_key + "/"] if message.base_key else [],
         ),

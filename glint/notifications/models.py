@@ -19,7 +19,11 @@ KINDS = (
     "follow_request",
     "follow_accepted",
     "story_reply",
+    "report_resolved",
+    "content_removed",
 )
+# Told by the service itself (a moderation outcome): no actor, never grouped.
+NOTICE_KINDS = ("report_resolved", "content_removed")
 
 
 class Notification(Base):

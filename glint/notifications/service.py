@@ -12,7 +12,7 @@ from glint.infra.db import insert_ignore, utcnow
 from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
 from glint.notifications import events
-from glint.notifications.models import Notification, NotificationActor
+from glint.notifications.models import NOTICE_KINDS, Notification, NotificationActor
 from glint.social import service as social_service
 
 MAX_ACTORS_SHOWN = 3
@@ -190,7 +190,7 @@ async def get_one(session: AsyncSession, *, user: User, notification_id: int) ->
     if row is None:
         return None
     (shown,) = await _with_actors(session, [row])
-    return shown if shown[2] else None
+    return shown if shown[2] or row.kind in NOTICE_KINDS else None
 
 
 async def mark_read(session: AsyncSession, *, user: User, up_to_id: int | None) -> None:
@@ -204,3 +204,29 @@ async def mark_read(session: AsyncSession, *, user: User, up_to_id: int | None) 
         )
         query = query.where(Notification.activity_id <= limit.scalar_subquery())
     await session.execute(query.values(read=True))
+
+
+async def record_notice(
+    session: AsyncSession, *, ids: IdGenerator, kind: str, recipient_id: int, key: str, text: str
+) -> None:
+    """Tell one user something the service itself says (no actor); once per `key`."""
+    notification_id = ids.next_id()
+    added = await insert_ignore(
+        session,
+        Notification,
+        {
+            "id": notification_id,
+            "user_id": recipient_id,
+            "kind": kind,
+            "group_key": f"{kind}:{key}",
+            "post_id": None,
+            "comment_id": None,
+            "text": text[:300],
+            "activity_id": ids.next_id(),
+            "read": False,
+            "created_at": utcnow(),
+        },
+    )
+    if added:
+        event = events.NotificationRecorded(notification_id, recipient_id)
+        await bus.emit(session, ids=ids, event=event)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts.models import User, active_accounts
+from glint.config import Settings
 from glint.errors import Forbidden, NotFound, ValidationFailed
 from glint.infra.db import insert_ignore, utcnow
 from glint.infra.events import bus
@@ -15,6 +18,7 @@ from glint.infra.ids import IdGenerator
 from glint.media.lifecycle import MediaStatus
 from glint.posts import events
 from glint.posts import service as posts_service
+from glint.posts import text as post_text
 from glint.posts.models import Comment, CommentLike, Post, PostLike, Save, published_only
 from glint.posts.schemas import PostOut, PostViewer
 from glint.social import queries as social_queries
@@ -78,6 +82,25 @@ async def likers(
     return [(like_id, user) for like_id, user in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class CommentGuard:
+    """Which new comments wait for a moderator: `min_links` or more web addresses from an
+    account younger than `account_age` (the usual shape of link spam); 0 links: none."""
+
+    min_links: int = 2
+    account_age: dt.timedelta = dt.timedelta(hours=24)
+
+    @classmethod
+    def of(cls, settings: Settings) -> CommentGuard:
+        """The guard as configured."""
+        return cls(settings.hold_comment_links, dt.timedelta(hours=settings.new_account_hours))
+
+    def holds(self, author: User, text: str) -> bool:
+        """Whether this comment by this author is held."""
+        young = utcnow() - author.created_at < self.account_age
+        return self.min_links > 0 and young and post_text.link_count(text) >= self.min_links
+
+
 async def add_comment(
     session: AsyncSession,
     *,
@@ -86,8 +109,10 @@ async def add_comment(
     post_id: int,
     text: str,
     parent_id: int | None,
+    guard: CommentGuard,
 ) -> Comment:
-    """Comment on a visible post, or reply to a top-level comment of it."""
+    """Comment on a visible post, or reply to a top-level comment of it (held for review when
+    the guard says so: seen by its author only, until a moderator releases it)."""
     post = await posts_service.get_post(session, viewer=viewer, post_id=post_id)
     if post.status != MediaStatus.PUBLISHED:
         raise ValidationFailed("Posts can be commented on once published.")
@@ -106,21 +131,41 @@ async def add_comment(
         parent_id=parent_id,
         text=text,
         like_count=0,
+        held=guard.holds(viewer, text),
         created_at=utcnow(),
     )
     session.add(comment)
-    await session.execute(
-        sa.update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1)
-    )
-    await bus.emit(session, ids=ids, event=events.CommentCreated(comment.id, post.id, viewer.id))
+    if comment.held:
+        await bus.emit(session, ids=ids, event=events.CommentHeld(comment.id, post.id, viewer.id))
+    else:
+        await _announce(session, ids=ids, comment=comment)
     await session.flush()
     return comment
+
+
+async def _announce(session: AsyncSession, *, ids: IdGenerator, comment: Comment) -> None:
+    """A comment shows: the post counts it, and its event tells whom it concerns."""
+    await session.execute(
+        sa.update(Post)
+        .where(Post.id == comment.post_id)
+        .values(comment_count=Post.comment_count + 1)
+    )
+    event = events.CommentCreated(comment.id, comment.post_id, comment.author_id)
+    await bus.emit(session, ids=ids, event=event)
+
+
+async def release_comment(session: AsyncSession, *, ids: IdGenerator, comment: Comment) -> None:
+    """A moderator let a held comment through: it shows, counts and notifies now."""
+    if comment.held:
+        comment.held = False
+        await _announce(session, ids=ids, comment=comment)
+        await session.flush()
 
 
 async def get_comment(session: AsyncSession, *, viewer: User | None, comment_id: int) -> Comment:
     """A comment on a post the viewer can see, by someone not blocked with them."""
     comment = await session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or (comment.held and (viewer is None or viewer.id != comment.author_id)):
         raise NotFound("No such comment.")
     await posts_service.get_post(session, viewer=viewer, post_id=comment.post_id)
     if viewer is not None and await social_service.is_blocked_either_way(
@@ -130,6 +175,11 @@ async def get_comment(session: AsyncSession, *, viewer: User | None, comment_id:
     return comment
 
 
+def may_delete_comment(viewer: User, *, author_id: int, post_author_id: int) -> bool:
+    """Whether the viewer may delete a comment: its author, the post's author, or an admin."""
+    return viewer.id in (author_id, post_author_id) or viewer.role == "admin"
+
+
 async def delete_comment(
     session: AsyncSession, *, ids: IdGenerator, viewer: User, comment_id: int
 ) -> Comment:
@@ -137,20 +187,28 @@ async def delete_comment(
     comment = await get_comment(session, viewer=viewer, comment_id=comment_id)
     post = await session.get(Post, comment.post_id)
     assert post is not None
-    if viewer.id not in (comment.author_id, post.author_id) and viewer.role != "admin":
+    if not may_delete_comment(viewer, author_id=comment.author_id, post_author_id=post.author_id):
         raise Forbidden("You cannot delete this comment.")
+    await remove_comment(session, ids=ids, comment=comment)
+    return comment
+
+
+async def remove_comment(session: AsyncSession, *, ids: IdGenerator, comment: Comment) -> None:
+    """A comment goes with its replies; the post's count follows (a held one never counted)."""
     replies = await session.scalar(
-        sa.select(sa.func.count()).select_from(Comment).where(Comment.parent_id == comment.id)
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .where(Comment.parent_id == comment.id, Comment.held.is_(False))
     )
     await session.execute(sa.delete(Comment).where(Comment.parent_id == comment.id))
     await session.execute(sa.delete(Comment).where(Comment.id == comment.id))
+    counted = 0 if comment.held else 1
     await session.execute(
         sa.update(Post)
-        .where(Post.id == post.id)
-        .values(comment_count=Post.comment_count - 1 - (replies or 0))
+        .where(Post.id == comment.post_id)
+        .values(comment_count=Post.comment_count - counted - (replies or 0))
     )
-    await bus.emit(session, ids=ids, event=events.CommentDeleted(comment.id, post.id))
-    return comment
+    await bus.emit(session, ids=ids, event=events.CommentDeleted(comment.id, comment.post_id))
 
 
 async def list_comments(
@@ -180,9 +238,12 @@ def _shown_comments(viewer: User | None, post_id: int) -> sa.Select[Comment, Use
         .join(User, User.id == Comment.author_id)
         .where(Comment.post_id == post_id, active_accounts())
     )
-    if viewer is not None:
-        query = query.where(social_queries.not_blocked_with(viewer.id, User.id))
-    return query
+    if viewer is None:
+        return query.where(Comment.held.is_(False))
+    return query.where(
+        social_queries.not_blocked_with(viewer.id, User.id),
+        sa.or_(Comment.held.is_(False), Comment.author_id == viewer.id),
+    )
 
 
 async def first_replies(
@@ -300,6 +361,21 @@ async def saved_posts(
         session, viewer=viewer, author_ids=[post.author_id for _, post in rows]
     )
     return [(save_id, post) for save_id, post in rows if post.author_id in allowed]
+
+
+async def liked_comment_ids(
+    session: AsyncSession, *, viewer_id: int, comment_ids: Sequence[int]
+) -> set[int]:
+    """The comments among these that the viewer has liked, in one query."""
+    if not comment_ids:
+        return set()
+    return set(
+        await session.scalars(
+            sa.select(CommentLike.comment_id).where(
+                CommentLike.user_id == viewer_id, CommentLike.comment_id.in_(comment_ids)
+            )
+        )
+    )
 
 
 async def viewer_flags(

@@ -89,6 +89,16 @@ class CommentCreated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CommentHeld(Event):
+    """The guards held a new comment for review (it counts and notifies once released)."""
+
+    name = "comment.held"
+    comment_id: int
+    post_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CommentDeleted(Event):
     """A comment and its replies are gone."""
 

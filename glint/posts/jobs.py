@@ -168,7 +168,11 @@ async def reconcile_post_counts(runtime: Runtime) -> int:
         .scalar_subquery()
     )
     likes = sa.select(sa.func.count()).where(PostLike.post_id == Post.id).scalar_subquery()
-    comments = sa.select(sa.func.count()).where(Comment.post_id == Post.id).scalar_subquery()
+    comments = (
+        sa.select(sa.func.count())
+        .where(Comment.post_id == Post.id, Comment.held.is_(False))
+        .scalar_subquery()
+    )
     comment_likes = (
         sa.select(sa.func.count()).where(CommentLike.comment_id == Comment.id).scalar_subquery()
     )

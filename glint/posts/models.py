@@ -138,6 +138,8 @@ class Comment(Base):
     )
     text: Mapped[str] = mapped_column(sa.Text)
     like_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Held for review by the automatic guards: shown to its author only until released.
+    held: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_comments_post_id_parent_id_id", "post_id", "parent_id", "id"),)

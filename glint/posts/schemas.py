@@ -116,6 +116,8 @@ class CommentOut(Schema):
     like_count: int
     created_at: Timestamp
     viewer: CommentViewer | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Only its author ever sees a held comment: waiting for a moderator, shown to no one else.
+    held: bool = Field(default=False, exclude_if=lambda v: not v)
 
 
 class CommentIn(InputSchema):

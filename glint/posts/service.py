@@ -235,6 +235,11 @@ async def delete_post(
     post = await get_post(session, viewer=viewer, post_id=post_id)
     if post.author_id != viewer.id and viewer.role != "admin":
         raise Forbidden("Only the author or an admin can delete a post.")
+    await remove_post(session, ids=ids, post=post)
+
+
+async def remove_post(session: AsyncSession, *, ids: IdGenerator, post: Post) -> None:
+    """The post's row goes at once (counts follow); its stored objects after it, by event."""
     media = list(await session.scalars(sa.select(PostMedia).where(PostMedia.post_id == post.id)))
     if post.status == MediaStatus.PUBLISHED:
         await session.execute(

@@ -7,6 +7,8 @@ import re
 # A hashtag is '#' then word characters (any script), not glued to a preceding word.
 HASHTAG = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]{3,30})")
+# A web address as people type it: with a scheme, or www., or a name.tld/path.
+LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/\S*")
 MAX_TAGS = 30
 
 
@@ -28,3 +30,8 @@ def mentions(text: str) -> list[str]:
         if len(name) >= 3:
             seen.setdefault(name, None)
     return list(seen)[:MAX_TAGS]
+
+
+def link_count(text: str) -> int:
+    """How many web addresses a text holds."""
+    return len(LINK.findall(text))

@@ -181,6 +181,7 @@ async def add_comment(post_id: str, page: MemberPageDep) -> Response:
         post_id=pid,
         text=text,
         parent_id=parent_id,
+        guard=posts_engagement.CommentGuard.of(page.runtime.settings),
     )
     await page.runtime.commit(page.session)
     return redirect(f"/p/{pid}#c-{created.id}")
