@@ -67,7 +67,7 @@ const heartIcon = () =>
 function timeLine(iso) {
   const when = new Date(iso);
   const label = when.toLocaleString(undefined, { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" });
-  return h("li", { class: "msg-time muted small", role: "separator" }, h("time", { datetime: iso }, label));
+  return h("li", { class: "msg-time muted small" }, h("time", { datetime: iso }, label));
 }
 
 // ---------------------------------------------------------------- the conversation list
