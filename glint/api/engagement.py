@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +21,7 @@ from glint.http.deps import (
 from glint.media.urls import MediaUrls
 from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
 from glint.posts import engagement, presenter
-from glint.posts.models import Comment, CommentLike
+from glint.posts.models import Comment
 from glint.posts.schemas import CommentIn, CommentOut, CommentViewer, LikeOut, PostOut, SaveOut
 from glint.schemas import path_id
 
@@ -75,14 +74,9 @@ async def _comments_out(
     session: AsyncSession, urls: MediaUrls, viewer: User | None, rows: list[tuple[Comment, User]]
 ) -> list[CommentOut]:
     liked: set[int] = set()
-    if viewer is not None and rows:
-        liked = set(
-            await session.scalars(
-                sa.select(CommentLike.comment_id).where(
-                    CommentLike.user_id == viewer.id,
-                    CommentLike.comment_id.in_([comment.id for comment, _ in rows]),
-                )
-            )
+    if viewer is not None:
+        liked = await engagement.liked_comment_ids(
+            session, viewer_id=viewer.id, comment_ids=[comment.id for comment, _ in rows]
         )
     return [
         CommentOut(

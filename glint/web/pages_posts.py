@@ -20,6 +20,7 @@ from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import MAX_CAPTION, MAX_IMAGES, PostOut
 from glint.schemas import clean_text, parse_path_id
+from glint.social import service as social_service
 from glint.web import filter_preview
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect
 
@@ -44,6 +45,8 @@ class CommentView:
     created_at: Any
     replies: list[CommentView] = field(default_factory=list)
     more_replies_url: str | None = None
+    liked: bool = False
+    can_delete: bool = False
 
 
 def _post_id(value: str) -> int:
@@ -65,6 +68,22 @@ def _view(page: PageCtx, comment: posts_models.Comment, author: User) -> Comment
     )
 
 
+async def _mark(page: PageCtx, views: list[CommentView], post_author_id: int) -> None:
+    """The viewer's own flags on comments shown: liked, and whether they may delete it."""
+    viewer = page.user
+    if viewer is None:
+        return
+    every = [view for top in views for view in (top, *top.replies)]
+    liked = await posts_engagement.liked_comment_ids(
+        page.session, viewer_id=viewer.id, comment_ids=[view.id for view in every]
+    )
+    for view in every:
+        view.liked = view.id in liked
+        view.can_delete = posts_engagement.may_delete_comment(
+            viewer, author_id=view.author.id, post_author_id=post_author_id
+        )
+
+
 def _after(cursor: str | None) -> int | None:
     return cursor_int(decode_cursor(cursor), "after") if cursor else None
 
@@ -77,7 +96,7 @@ def _comments_url(post_id: int, cursor: str, parent_id: int | None = None) -> st
 
 
 async def _threads(
-    page: PageCtx, post_id: int, cursor: str | None
+    page: PageCtx, post_id: int, post_author_id: int, cursor: str | None
 ) -> tuple[list[CommentView], str | None]:
     """A page of top-level comments, oldest first, each with its first replies."""
     rows = await posts_engagement.list_comments(
@@ -107,6 +126,7 @@ async def _threads(
     next_url = None
     if len(rows) > COMMENTS_PAGE:
         next_url = _comments_url(post_id, encode_cursor({"after": rows[COMMENTS_PAGE - 1][0].id}))
+    await _mark(page, threads, post_author_id)
     return threads, next_url
 
 
@@ -122,8 +142,14 @@ async def _shaped(page: PageCtx, post_id: int) -> PostOut:
 async def post_detail(post_id: str, page: PageDep) -> Response:
     """A post with its comments and replies."""
     shaped = await _shaped(page, _post_id(post_id))
-    threads, next_url = await _threads(page, shaped.id, None)
-    context = {"post": shaped, "threads": threads, "next_url": next_url}
+    threads, next_url = await _threads(page, shaped.id, shaped.author.id, None)
+    author_rel = None
+    if page.user is not None and page.user.id != shaped.author.id:
+        relations = await social_service.relationships(
+            page.session, viewer_id=page.user.id, other_ids=[shaped.author.id]
+        )
+        author_rel = relations[shaped.author.id]
+    context = {"post": shaped, "threads": threads, "next_url": next_url, "author_rel": author_rel}
     return await page.render("post.html", context)
 
 
@@ -136,8 +162,9 @@ async def comments_fragment(
 ) -> Response:
     """More comment threads, or more replies of one thread (as HTML to append)."""
     pid = _post_id(post_id)
+    post = await posts_service.get_post(page.session, viewer=page.user, post_id=pid)
     if parent_id is None:
-        threads, next_url = await _threads(page, pid, cursor)
+        threads, next_url = await _threads(page, pid, post.author_id, cursor)
         return page.fragment("comments_page.html", {"threads": threads, "next_url": next_url})
     parent = parse_path_id(parent_id)
     if parent is None:
@@ -151,6 +178,7 @@ async def comments_fragment(
         limit=REPLIES_PAGE,
     )
     replies = [_view(page, reply, who) for reply, who in rows[:REPLIES_PAGE]]
+    await _mark(page, replies, post.author_id)
     more = None
     if len(rows) > REPLIES_PAGE:
         more = _comments_url(pid, encode_cursor({"after": rows[REPLIES_PAGE - 1][0].id}), parent)

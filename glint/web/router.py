@@ -6,7 +6,10 @@ from fastapi import APIRouter, Depends
 
 from glint.http.deps import rate_limit
 from glint.web import (
+    pages_actions,
     pages_activity,
+    pages_admin,
+    pages_admin_people,
     pages_auth,
     pages_discovery,
     pages_feed,
@@ -27,6 +30,8 @@ pages = APIRouter(dependencies=[Depends(rate_limit("default"))])
 for module in (
     pages_auth,
     pages_settings,
+    pages_admin,
+    pages_admin_people,
     pages_activity,
     pages_feed,
     pages_discovery,
@@ -34,6 +39,7 @@ for module in (
     pages_stories,
     pages_story_settings,
     pages_posts,
+    pages_actions,
     pages_profile,  # /{username} matches almost anything: after every fixed path
 ):
     pages.include_router(module.router)
