@@ -84,7 +84,7 @@ async def _sign_in(
 @router.post(
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(rate_limit("registrations"))],
+    dependencies=[Depends(rate_limit("registrations", only_done=True, per_ip=True))],
 )
 async def register(
     body: RegisterIn,

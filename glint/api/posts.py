@@ -54,7 +54,7 @@ async def _read_photos(
 @router.post(
     "/posts",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[Depends(rate_limit("posts"))],
+    dependencies=[Depends(rate_limit("posts", only_done=True))],
     responses={
         413: {"description": "A file is over 10 MB."},
         415: {"description": "Not an image."},

@@ -48,7 +48,7 @@ router = APIRouter(tags=["stories"])
 @router.post(
     "/stories",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[Depends(rate_limit("stories"))],
+    dependencies=[Depends(rate_limit("stories", only_done=True))],
     responses={
         413: {"description": "The file is over 10 MB."},
         415: {"description": "Not an image."},

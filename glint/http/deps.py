@@ -17,7 +17,7 @@ from glint.accounts import service as accounts_service
 from glint.accounts.models import User
 from glint.config import RateLimitAction, Settings
 from glint.errors import Forbidden, RateLimited, Unauthenticated
-from glint.http.middleware import RATE_LIMIT_HEADERS_KEY
+from glint.http.middleware import COUNT_IF_DONE_KEY, RATE_LIMIT_HEADERS_KEY
 from glint.infra.logging import get_logger
 from glint.infra.ratelimit import RateLimitResult
 from glint.infra.runtime import Runtime
@@ -311,15 +311,59 @@ async def count_action(
     return result
 
 
-def rate_limit(action: RateLimitAction) -> Callable[..., Awaitable[None]]:
-    """A dependency counting one hit of an action per user (per IP when anonymous)."""
+async def count_action_if_done(
+    request: Request, runtime: Runtime, action: RateLimitAction, key: str
+) -> None:
+    """A quota of things done (posts, stories, sign-ups): RateLimited now when it has no room
+    left, and one hit counted only once the response shows the action was done (a status
+    below 400, which the middleware reads as the response starts). A refused upload or sign-up
+    (413, 415, 409, 422, …) uses nothing up.
+
+    Requests racing each other may all pass the check before any of them is counted, so a burst
+    can exceed the quota by its own size; one user uploading at once is a small burst.
+    """
+    limit = runtime.settings.rate_limit(action)
+    try:
+        room = await runtime.limiter.peek(limit, action, key)
+    except StorageError:
+        log.warning("rate_limit_unavailable", action=action)
+        return
+    if not room.allowed:
+        raise RateLimited("Too many requests; try again later.", headers=room.headers())
+    state = request.scope.setdefault("state", {})
+    state[RATE_LIMIT_HEADERS_KEY] = room.headers()
+
+    async def count(status: int) -> dict[str, str] | None:
+        if status >= 400:
+            return None
+        try:
+            done = await runtime.limiter.hit(limit, action, key)
+        except StorageError:
+            log.warning("rate_limit_unavailable", action=action)
+            return None
+        headers = done.headers()
+        headers.pop("Retry-After", None)  # it was done: nothing to retry
+        return headers
+
+    state.setdefault(COUNT_IF_DONE_KEY, []).append(count)
+
+
+def rate_limit(
+    action: RateLimitAction, *, only_done: bool = False, per_ip: bool = False
+) -> Callable[..., Awaitable[None]]:
+    """A dependency counting one hit of an action per user (per IP when anonymous, or always
+    with `per_ip`). Every request counts, unless `only_done`: then the request is refused when
+    the quota is used up, and counted only when it succeeds (count_action_if_done)."""
 
     async def check(request: Request, runtime: RuntimeDep, found: IdentityDep) -> None:
         key = (
             f"user:{found.session.user_id}"
-            if found
+            if found and not per_ip
             else f"ip:{client_ip(request, runtime.settings)}"
         )
+        if only_done:
+            await count_action_if_done(request, runtime, action, key)
+            return
         result = await count_action(runtime, action, key)
         if result is not None:
             request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()

@@ -1,10 +1,12 @@
-"""ASGI middleware: X-Request-ID on every response, one access-log line and metrics per request."""
+"""ASGI middleware: X-Request-ID on every response, one access-log line and metrics per request,
+and the quota hits a request counts only once its response shows it succeeded."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -17,6 +19,10 @@ from glint.infra.metrics import Metrics
 log = get_logger("glint.access")
 
 RATE_LIMIT_HEADERS_KEY = "rate_limit_headers"
+# Counters to run when the response starts, given its status; each may answer the
+# X-RateLimit-* headers it leaves (glint.http.deps.count_action_if_done puts them here).
+COUNT_IF_DONE_KEY = "rate_limit_count_if_done"
+CountIfDone = Callable[[int], Awaitable[dict[str, str] | None]]
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -44,6 +50,7 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                await _count_if_done(scope, status)
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 # Time spent in the app until the response starts, for clients and benchmarks.
@@ -74,6 +81,18 @@ class RequestContextMiddleware:
                     ms=round(elapsed * 1000, 2),
                 )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def _count_if_done(scope: Scope, status: int) -> None:
+    counters: list[CountIfDone] = scope["state"].pop(COUNT_IF_DONE_KEY, [])
+    for count in counters:
+        try:
+            headers = await count(status)
+        except Exception:  # the action is done and answered: a counter must not undo that
+            log.exception("rate_limit_count_failed", status=status)
+            continue
+        if headers:
+            scope["state"][RATE_LIMIT_HEADERS_KEY] = headers
 
 
 def _has_unstorable_bytes(scope: Scope) -> bool:

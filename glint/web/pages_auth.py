@@ -113,7 +113,9 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return errors
 
 
-@router.post("/signup", dependencies=[Depends(rate_limit("registrations"))])
+@router.post(
+    "/signup", dependencies=[Depends(rate_limit("registrations", only_done=True, per_ip=True))]
+)
 async def signup(page: PageDep) -> Response:
     """Create the account from the form and sign it in."""
     fields = await page.verify_form()

@@ -24,6 +24,7 @@ from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
 from glint.errors import Forbidden, GlintError, NotFound, ValidationFailed
 from glint.http import uploads
+from glint.http.deps import count_action_if_done
 from glint.media import service as media_service
 from glint.messaging.schemas import MAX_TEXT
 from glint.paging import page_by_id
@@ -350,7 +351,8 @@ async def new_story(page: MemberPageDep) -> Response:
             raise ValidationFailed("Choose who sees the story: followers or close friends.")
         caption = _clean(values["caption"], MAX_CAPTION, "caption")
         alt_text = _clean(values["alt_text"], MAX_ALT_TEXT, "alt text")
-        await page.count_action("stories")
+        # As the API counts it: refused now when used up, counted only once it is posted.
+        await count_action_if_done(page.request, page.runtime, "stories", f"user:{page.me.id}")
         runtime = page.runtime
         await stories_service.create_story(
             page.session,
