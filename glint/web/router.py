@@ -16,6 +16,7 @@ from glint.web import (
     pages_messages,
     pages_posts,
     pages_profile,
+    pages_report,
     pages_settings,
     pages_stories,
     pages_story_settings,
@@ -39,6 +40,7 @@ for module in (
     pages_stories,
     pages_story_settings,
     pages_posts,
+    pages_report,  # before pages_actions: POST /c/{id}/report is not a comment action
     pages_actions,
     pages_profile,  # /{username} matches almost anything: after every fixed path
 ):

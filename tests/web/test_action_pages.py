@@ -201,3 +201,60 @@ async def test_the_people_who_liked_a_post(client: httpx.AsyncClient, web: WebFa
     assert (await web().get(f"/p/{post['id']}/likes")).status_code == 200
     assert (await web(alice).get("/p/123/likes")).status_code == 404
     assert (await web(alice).get(f"/p/{post['id']}/likes?cursor=zz")).status_code == 400
+
+
+async def test_report_a_post_a_comment_and_an_account(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    alice, bob = await register(client, "alice"), await register(client, "bob")
+    post = await post_factory.published_post(client, alice, caption="buy now")
+    path = f"/posts/{post['id']}/comments"
+    comment = (await client.post(path, json={"text": "spam spam"}, headers=alice.auth)).json()
+    browser = web(bob)
+    targets = [
+        (f"/p/{post['id']}/report", "post", f"/p/{post['id']}"),
+        (f"/c/{comment['id']}/report", "comment", f"/p/{post['id']}#c-{comment['id']}"),
+        ("/alice/report", "account", "/alice"),
+    ]
+    for url, noun, back in targets:
+        form = await browser.get(url)
+        assert form.status_code == 200 and f"Report this {noun}" in form.text
+        assert form.text.count('name="reason"') == 9 and f'href="{back}"' in form.text
+        done = await browser.post(
+            url, data={"csrf_token": bob.csrf_token, "reason": "spam", "text": "again & again"}
+        )
+        assert done.status_code == 200 and "Thanks for reporting" in done.text
+        repeat = await browser.post(url, data={"csrf_token": bob.csrf_token, "reason": "spam"})
+        assert "already reported" in repeat.text
+    # The reports are the API's: the same open report answers a repeat there with 200.
+    again = await client.post(
+        "/reports",
+        json={"target_type": "post", "target_id": post["id"], "reason": "other"},
+        headers=bob.auth,
+    )
+    assert again.status_code == 200 and again.json()["text"] == "again & again"
+
+
+async def test_report_forms_refuse_bad_input(client: httpx.AsyncClient, web: WebFactory) -> None:
+    alice, bob = await register(client, "alice"), await register(client, "bob")
+    post = await post_factory.published_post(client, alice)
+    url = f"/p/{post['id']}/report"
+    browser = web(bob)
+    unknown = await browser.post(url, data={"csrf_token": bob.csrf_token, "reason": "meh"})
+    assert unknown.status_code == 422 and "Choose why" in unknown.text
+    long = await browser.post(
+        url, data={"csrf_token": bob.csrf_token, "reason": "other", "text": "x" * 1001}
+    )
+    assert long.status_code == 422 and "at most 1,000 characters" in long.text
+    assert (await browser.post(url, data={"reason": "spam"})).status_code == 403
+    assert (await browser.get("/p/123/report")).status_code == 404
+    assert (await browser.get("/c/zz/report")).status_code == 404
+    assert (await browser.get("/nobody/report")).status_code == 404
+    own = await web(alice).post(url, data={"csrf_token": alice.csrf_token, "reason": "spam"})
+    assert own.status_code == 422
+    # Blocked by alice, bob cannot see her post, so he cannot report it either.
+    await client.post("/users/bob/block", headers=alice.auth)
+    assert (await browser.get(url)).status_code == 404
+    hidden = await browser.post(url, data={"csrf_token": bob.csrf_token, "reason": "spam"})
+    assert hidden.status_code == 404
+    assert (await web().get(url)).status_code == 303
