@@ -49,7 +49,7 @@ async def ban(
     user.ban_reason, user.banned_until = reason[:500] or None, until
     await accounts_service.revoke_all_sessions(session, ids=ids, user_id=user.id)
     await bus.emit(session, ids=ids, event=accounts_events.ProfileChanged(user.id))
-    label = f"@{user.username}" + (f" until {until.isoformat()}" if until else "")
+    label = user.username + (f" until {until.isoformat()}" if until else "")
     await audit.record(
         session,
         ids=ids,
@@ -78,7 +78,7 @@ async def unban(
         action="user.unbanned",
         target_type="user",
         target_id=user.id,
-        target_label=f"@{user.username}",
+        target_label=user.username,
         reason=reason,
     )
     return user
@@ -117,7 +117,7 @@ async def set_role(
         action="user.role",
         target_type="user",
         target_id=user.id,
-        target_label=f"@{user.username}: {before} → {role}",
+        target_label=f"{user.username}: {before} → {role}",
     )
     return user
 
