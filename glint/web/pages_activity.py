@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response
 
-from glint.accounts.schemas import UserSummary
+from glint.accounts.schemas import Relationship, UserSummary
 from glint.errors import NotFound
 from glint.infra.ids import created_at
 from glint.notifications import service as notifications_service
+from glint.notifications.models import NOTICE_KINDS
 from glint.paging import (
     MAX_CURSOR_LENGTH,
     PageParams,
@@ -26,6 +27,7 @@ from glint.posts import presenter as posts_presenter
 from glint.posts import service as posts_service
 from glint.posts.schemas import PostOut
 from glint.social import queries as social_queries
+from glint.social import service as social_service
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -47,6 +49,25 @@ class NotificationView:
     text: str | None
     read: bool
     created_at: dt.datetime
+    # Follow notifications: the viewer's relationship to the follower (Follow back), and
+    # whether a follow request is still waiting (else it was approved, or withdrawn).
+    relationship: Relationship | None = None
+    pending: bool = False
+
+
+async def _with_follow_state(
+    page: PageCtx, views: list[NotificationView], pending_ids: set[int]
+) -> None:
+    """Follow and follow-request notifications learn how things stand now."""
+    follows = [v for v in views if v.kind in ("follow", "follow_request") and v.actors]
+    if not follows:
+        return
+    relations = await social_service.relationships(
+        page.session, viewer_id=page.me.id, other_ids=[v.actors[0].id for v in follows]
+    )
+    for view in follows:
+        view.relationship = relations[view.actors[0].id]
+        view.pending = view.kind == "follow_request" and view.actors[0].id in pending_ids
 
 
 async def _posts_by_id(page: PageCtx, post_ids: set[int]) -> dict[int, PostOut]:
@@ -86,7 +107,8 @@ async def notifications(page: MemberPageDep, cursor: Cursor = None) -> Response:
             created_at=created_at(row.activity_id),
         )
         for row, actors, count in items
-        if actors  # every actor gone (banned, deleted): nothing left to say
+        # Every actor gone (banned, deleted): nothing left to say; notices have none anyway.
+        if actors or row.kind in NOTICE_KINDS
     ]
     next_url = None
     if len(rows) > NOTIFICATIONS_PAGE:
@@ -95,6 +117,7 @@ async def notifications(page: MemberPageDep, cursor: Cursor = None) -> Response:
     requests = await social_queries.incoming_requests(
         page.session, user_id=page.me.id, before_id=None, limit=REQUESTS_PAGE
     )
+    await _with_follow_state(page, views, {user.id for _, user in requests})
     context = {
         "notifications": views,
         "unread": unread,

@@ -8,6 +8,8 @@ import re
 
 import httpx
 
+from glint.infra.runtime import Runtime
+from tests.conftest import wait_for_jobs
 from tests.factories import posts as post_factory
 from tests.factories.accounts import TestUser, register
 from tests.web.conftest import WebFactory
@@ -258,3 +260,37 @@ async def test_report_forms_refuse_bad_input(client: httpx.AsyncClient, web: Web
     hidden = await browser.post(url, data={"csrf_token": bob.csrf_token, "reason": "spam"})
     assert hidden.status_code == 404
     assert (await web().get(url)).status_code == 303
+
+
+async def test_follow_back_from_notifications(
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
+) -> None:
+    alice, bob = await register(client, "alice"), await register(client, "bob")
+    await client.post("/users/alice/follow", headers=bob.auth)
+    await wait_for_jobs(clean_runtime)
+    page = (await web(alice).get("/notifications")).text
+    assert "started following you." in page
+    assert re.search(r'data-follow="bob"[^>]*>Follow back</button>', page)
+    await client.post("/users/bob/follow", headers=alice.auth)
+    page = (await web(alice).get("/notifications")).text
+    assert re.search(r'data-follow="bob"[^>]*>Following</button>', page)
+
+
+async def test_an_approved_follow_request_reads_started_following_you(
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
+) -> None:
+    carol = await register(client, "carol")
+    dave = await register(client, "dave")
+    await client.patch("/users/me", json={"is_private": True}, headers=carol.auth)
+    await client.post("/users/carol/follow", headers=dave.auth)
+    await wait_for_jobs(clean_runtime)
+    page = (await web(carol).get("/notifications")).text
+    assert "requested to follow you." in page
+    assert 'data-request-action="approve" data-username="dave"' in page
+    approved = await client.post("/follow-requests/dave/approve", headers=carol.auth)
+    assert approved.status_code == 204
+    await wait_for_jobs(clean_runtime)
+    page = (await web(carol).get("/notifications")).text
+    assert "requested to follow you." not in page and "data-request-action" not in page
+    assert "started following you." in page
+    assert re.search(r'data-follow="dave"[^>]*>Follow back</button>', page)
