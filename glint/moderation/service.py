@@ -3,6 +3,7 @@ tombstone for its author, and the audit trail of each. Bans and roles live in `u
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,8 +150,10 @@ async def resolve(
     report_id: int,
     action: Action,
     reason: str = "",
+    until: dt.datetime | None = None,
 ) -> Report:
-    """Resolve a report and every other open one on its target with one action."""
+    """Resolve a report and every other open one on its target with one action (`until`: when
+    a ban ends, none for a ban until lifted)."""
     report = await get_report(session, report_id=report_id)
     check_move(report, ReportStatus.RESOLVED)
     why = reason or f"Reported for {report.reason.replace('_', ' ')}"
@@ -159,7 +162,7 @@ async def resolve(
             raise Forbidden("Only administrators ban accounts.")
         owner = await session.get(User, report.target_user_id)
         assert owner is not None  # reports go with their target's owner (cascade)
-        await users.ban(session, ids=ids, actor=actor, user=owner, reason=why, until=None)
+        await users.ban(session, ids=ids, actor=actor, user=owner, reason=why, until=until)
     elif action is Action.REMOVE_CONTENT:
         if report.target_type not in CONTENT_TYPES:
             raise ValidationFailed(

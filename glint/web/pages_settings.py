@@ -9,6 +9,7 @@ every other device out.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
@@ -17,11 +18,15 @@ from glint.accounts import service as accounts_service
 from glint.accounts.schemas import PasswordChangeIn, ProfilePatchIn, SessionOut
 from glint.errors import GlintError, NotFound
 from glint.http import uploads
+from glint.moderation import service as moderation_service
+from glint.paging import MAX_CURSOR_LENGTH, PageParams, page_by_id
 from glint.schemas import parse_path_id
 from glint.social import service as social_service
 from glint.web.rendering import MemberPageDep, PageCtx, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+REMOVALS_PAGE = 30
 
 NOTICES = {
     "profile": "Profile saved.",
@@ -200,3 +205,18 @@ async def revoke(session_id: str, page: MemberPageDep) -> Response:
     if parsed == signed.session.id:
         return redirect("/login")
     return redirect("/accounts/sessions?saved=session")
+
+
+@router.get("/settings/removed")
+async def removed_content(
+    page: MemberPageDep, cursor: str | None = Query(None, max_length=MAX_CURSOR_LENGTH)
+) -> Response:
+    """What moderators took down of the viewer's, with their reason and when (tombstones)."""
+    params = PageParams(limit=REMOVALS_PAGE, cursor=cursor)
+    rows = await moderation_service.removals_of(
+        page.session, user=page.me, before_id=params.before_id(), limit=params.limit
+    )
+    items, next_cursor = page_by_id(rows, limit=params.limit, key=lambda row: row.id)
+    next_url = "/settings/removed?" + urlencode({"cursor": next_cursor}) if next_cursor else None
+    context = {"section": "removed", "removals": items, "next_url": next_url, "notice": None}
+    return await page.render("settings_removed.html", context)

@@ -8,7 +8,7 @@ import httpx
 import sqlalchemy as sa
 
 from glint.accounts.models import User
-from tests.factories.accounts import TestUser
+from tests.factories.accounts import TestUser, register
 
 
 async def give_role(runtime: Any, user: TestUser, role: str) -> None:
@@ -16,6 +16,16 @@ async def give_role(runtime: Any, user: TestUser, role: str) -> None:
     async with runtime.db.session() as session:
         await session.execute(sa.update(User).where(User.id == int(user.id)).values(role=role))
         await session.commit()
+
+
+async def staff_cast(client: httpx.AsyncClient, runtime: Any) -> dict[str, TestUser]:
+    """alice posts; bob and carol report; mia moderates; olga administers."""
+    people = {
+        name: await register(client, name) for name in ("alice", "bob", "carol", "mia", "olga")
+    }
+    await give_role(runtime, people["mia"], "moderator")
+    await give_role(runtime, people["olga"], "admin")
+    return people
 
 
 async def age_account(runtime: Any, user: TestUser, *, days: int) -> None:

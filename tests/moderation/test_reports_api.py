@@ -8,9 +8,9 @@ import pytest
 
 from glint.infra.runtime import Runtime
 from tests.conftest import wait_for_jobs
-from tests.factories.accounts import TestUser, register
+from tests.factories.accounts import TestUser
 from tests.factories.messaging import conversation, send
-from tests.factories.moderation import give_role, open_queue, report, resolve
+from tests.factories.moderation import open_queue, report, resolve, staff_cast
 from tests.factories.posts import published_post
 from tests.factories.stories import published_story
 
@@ -18,12 +18,7 @@ from tests.factories.stories import published_story
 @pytest.fixture
 async def cast(client: httpx.AsyncClient, clean_runtime: Runtime) -> dict[str, TestUser]:
     """alice posts; bob and carol report; mod moderates; admin administers."""
-    people = {
-        name: await register(client, name) for name in ("alice", "bob", "carol", "mia", "olga")
-    }
-    await give_role(clean_runtime, people["mia"], "moderator")
-    await give_role(clean_runtime, people["olga"], "admin")
-    return people
+    return await staff_cast(client, clean_runtime)
 
 
 async def notices(client: httpx.AsyncClient, user: TestUser, kind: str) -> list[dict[str, object]]:
