@@ -279,6 +279,12 @@ def _decode_large(data: bytes, max_pixels: int) -> Image.Image:
     return _to_srgb(upright, icc if isinstance(icc, bytes) else None)
 
 
+def preview_jpeg(data: bytes, *, width: int = WIDTHS["medium"]) -> bytes:
+    """A JPEG of the photo upright, in sRGB, at most `width` wide: how the upload page shows a
+    photo the browser cannot draw itself (HEIC). Nothing is stored."""
+    return _encode(_fit_width(_decode_large(data, MAX_PIXELS), width), "jpeg")
+
+
 def _crop_to_tallest(img: Image.Image, tallest: float) -> Image.Image:
     """The image cut to at most `tallest` (height / width) around its centre."""
     limit = max(1, round(img.width * tallest))

@@ -50,6 +50,15 @@ def probe_upload(data: bytes) -> imaging.ImageInfo:
         raise rejection_error(exc) from exc
 
 
+async def preview_jpeg(cpu: CpuPool, data: bytes) -> bytes:
+    """A JPEG preview of an upload (judged as an upload is; 413/415/422 otherwise)."""
+    probe_upload(data)
+    try:
+        return await cpu.run(imaging.preview_jpeg, data)
+    except imaging.ImageRejected as exc:
+        raise rejection_error(exc) from exc
+
+
 def new_base_key(kind: str, owner_id: int) -> str:
     """An unguessable folder for one photo's renditions."""
     return f"{kind}/{owner_id}/{secrets.token_urlsafe(18)}"

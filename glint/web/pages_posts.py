@@ -8,11 +8,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response
+from starlette.datastructures import UploadFile
 
 from glint.accounts.models import User
 from glint.accounts.schemas import UserSummary
 from glint.errors import NotFound, ValidationFailed
+from glint.http import uploads
 from glint.media import filters as media_filters
+from glint.media import service as media_service
 from glint.paging import MAX_CURSOR_LENGTH, cursor_int, decode_cursor, encode_cursor
 from glint.posts import engagement as posts_engagement
 from glint.posts import models as posts_models
@@ -22,7 +25,14 @@ from glint.posts.schemas import MAX_CAPTION, MAX_IMAGES, PostOut
 from glint.schemas import clean_text, parse_path_id
 from glint.social import service as social_service
 from glint.web import filter_preview
-from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect
+from glint.web.rendering import (
+    MemberPageDep,
+    PageCtx,
+    PageDep,
+    WebRoute,
+    redirect,
+    with_security_headers,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -225,3 +235,18 @@ async def new_post(page: MemberPageDep) -> Response:
         "max_caption": MAX_CAPTION,
     }
     return await page.render("new_post.html", context)
+
+
+@router.post("/new/preview")
+async def photo_preview(page: MemberPageDep) -> Response:
+    """A JPEG preview of a photo picked on the upload page that the browser cannot draw
+    (HEIC): decoded as the pipeline decodes it, at most 640 px wide; nothing is kept."""
+    await page.verify_form()
+    upload = (await page.request.form()).get("image")
+    if not isinstance(upload, UploadFile):
+        raise ValidationFailed("Send the photo as the form's `image` file.")
+    data = await uploads.read_photo(upload)
+    jpeg = await media_service.preview_jpeg(page.runtime.cpu, data)
+    response = with_security_headers(Response(jpeg, media_type="image/jpeg"))
+    response.headers["Cache-Control"] = "private, no-store"  # the page's own photo, once
+    return response

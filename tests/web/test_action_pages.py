@@ -4,12 +4,15 @@ likes and deletion, the people who liked a post, and Follow back on notification
 
 from __future__ import annotations
 
+import io
 import re
 
 import httpx
+from PIL import Image
 
 from glint.infra.runtime import Runtime
 from tests.conftest import wait_for_jobs
+from tests.factories import images
 from tests.factories import posts as post_factory
 from tests.factories.accounts import TestUser, register
 from tests.web.conftest import WebFactory
@@ -294,3 +297,35 @@ async def test_an_approved_follow_request_reads_started_following_you(
     assert "requested to follow you." not in page and "data-request-action" not in page
     assert "started following you." in page
     assert re.search(r'data-follow="dave"[^>]*>Follow back</button>', page)
+
+
+async def test_the_upload_page_previews_a_heic_photo(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    alice = await register(client, "alice")
+    browser = web(alice)
+    heic = images.encoded("HEIF", 1600, 1200)
+    response = await browser.post(
+        "/new/preview",
+        data={"csrf_token": alice.csrf_token},
+        files={"image": ("IMG_0001.HEIC", heic, "image/heic")},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["cache-control"] == "private, no-store"
+    with Image.open(io.BytesIO(response.content)) as shown:
+        assert (shown.format, shown.size) == ("JPEG", (640, 480))
+    # Bad input is refused as an upload is, and nothing without the form's token.
+    for data, status in ((b"not a photo", 415), (images.truncated_jpeg(), 422)):
+        refused = await browser.post(
+            "/new/preview",
+            data={"csrf_token": alice.csrf_token},
+            files={"image": ("x.jpg", data, "image/jpeg")},
+        )
+        assert refused.status_code == status
+    no_file = await browser.post("/new/preview", data={"csrf_token": alice.csrf_token})
+    assert no_file.status_code == 422
+    no_token = await browser.post("/new/preview", files={"image": ("a.heic", heic, "image/heic")})
+    assert no_token.status_code == 403
+    signed_out = await web().post("/new/preview", files={"image": ("a.heic", heic, "image/heic")})
+    assert signed_out.status_code == 303
