@@ -6,6 +6,7 @@ the URL fields switches that one dependency to its scale-out implementation.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import secrets
@@ -33,6 +34,8 @@ RateLimitAction = Literal[
     "messages",
     "default",
 ]
+# What one account does (not browsing, not sign-in): tighter while the account is new.
+NEW_ACCOUNT_ACTIONS = ("posts", "stories", "follows", "likes", "comments", "messages")
 
 
 class Settings(BaseSettings):
@@ -368,10 +371,24 @@ class Settings(BaseSettings):
             return self.secret_key
         return _load_or_create_secret(self.data_dir / "secret_key")
 
-    def rate_limit(self, action: RateLimitAction) -> str:
-        """The configured limit string for one action."""
+    def rate_limit(self, action: RateLimitAction, *, new_account: bool = False) -> str:
+        """The configured limit string for one action; for a new account, a per-user action's
+        limit divided by `new_account_limit_divisor` (at least 1 is always allowed)."""
         value: str = getattr(self, f"rate_limit_{action}")
-        return value
+        divisor = self.new_account_limit_divisor
+        if not new_account or divisor == 1 or action not in NEW_ACCOUNT_ACTIONS:
+            return value
+        from limits import parse_many
+
+        return ";".join(
+            f"{max(1, item.amount // divisor)}/{item.multiples} {item.GRANULARITY.name}"
+            for item in parse_many(value)
+        )
+
+    def is_new_account(self, created_at: dt.datetime) -> bool:
+        """Whether an account that signed up then is still new (the guards apply)."""
+        age = dt.datetime.now(dt.UTC) - created_at
+        return age < dt.timedelta(hours=self.new_account_hours)
 
 
 def _load_or_create_secret(path: Path) -> str:

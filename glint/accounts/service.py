@@ -58,11 +58,15 @@ class SessionInfo:
     token_hash: str
     expires_at: dt.datetime
     last_used_at: dt.datetime
+    # When its account signed up: a new account's rate limits are tighter.
+    user_created_at: dt.datetime
 
     @classmethod
-    def of(cls, row: AuthSession) -> SessionInfo:
-        """The record of a stored session."""
-        return cls(row.id, row.user_id, row.token_hash, row.expires_at, row.last_used_at)
+    def of(cls, row: AuthSession, user: User) -> SessionInfo:
+        """The record of a stored session of this user."""
+        return cls(
+            row.id, row.user_id, row.token_hash, row.expires_at, row.last_used_at, user.created_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +278,7 @@ async def resolve_token(
     auth_session, user = row
     if auth_session.expires_at <= utcnow() or not user.is_active_account:
         return None
-    return SignedIn(user=user, session=SessionInfo.of(auth_session))
+    return SignedIn(user=user, session=SessionInfo.of(auth_session, user))
 
 
 async def identify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -296,13 +297,26 @@ async def get_client_ip(request: Request, settings: SettingsDep) -> str:
 ClientIpDep = Annotated[str, Depends(get_client_ip)]
 
 
+def _limit(settings: Settings, action: RateLimitAction, created_at: dt.datetime | None) -> str:
+    """The limit that applies: tighter for an account that signed up recently."""
+    new = created_at is not None and settings.is_new_account(created_at)
+    return settings.rate_limit(action, new_account=new)
+
+
 async def count_action(
-    runtime: Runtime, action: RateLimitAction, key: str
+    runtime: Runtime,
+    action: RateLimitAction,
+    key: str,
+    *,
+    created_at: dt.datetime | None = None,
 ) -> RateLimitResult | None:
-    """One hit of an action for a key: RateLimited when over the limit, None when the limiter
-    is down (limits protect us; they must not take the site down with Redis: fail open)."""
+    """One hit of an action for a key (a user's: `created_at` of the account): RateLimited when
+    over the limit, None when the limiter is down (limits protect us; they must not take the
+    site down with Redis: fail open)."""
     try:
-        result = await runtime.limiter.hit(runtime.settings.rate_limit(action), action, key)
+        result = await runtime.limiter.hit(
+            _limit(runtime.settings, action, created_at), action, key
+        )
     except StorageError:
         log.warning("rate_limit_unavailable", action=action)
         return None
@@ -312,7 +326,12 @@ async def count_action(
 
 
 async def count_action_if_done(
-    request: Request, runtime: Runtime, action: RateLimitAction, key: str
+    request: Request,
+    runtime: Runtime,
+    action: RateLimitAction,
+    key: str,
+    *,
+    created_at: dt.datetime | None = None,
 ) -> None:
     """A quota of things done (posts, stories, sign-ups): RateLimited now when it has no room
     left, and one hit counted only once the response shows the action was done (a status
@@ -322,7 +341,7 @@ async def count_action_if_done(
     Requests racing each other may all pass the check before any of them is counted, so a burst
     can exceed the quota by its own size; one user uploading at once is a small burst.
     """
-    limit = runtime.settings.rate_limit(action)
+    limit = _limit(runtime.settings, action, created_at)
     try:
         room = await runtime.limiter.peek(limit, action, key)
     except StorageError:
@@ -356,15 +375,17 @@ def rate_limit(
     the quota is used up, and counted only when it succeeds (count_action_if_done)."""
 
     async def check(request: Request, runtime: RuntimeDep, found: IdentityDep) -> None:
+        by_user = found is not None and not per_ip
         key = (
             f"user:{found.session.user_id}"
-            if found and not per_ip
+            if found is not None and by_user
             else f"ip:{client_ip(request, runtime.settings)}"
         )
+        created_at = found.session.user_created_at if found is not None and by_user else None
         if only_done:
-            await count_action_if_done(request, runtime, action, key)
+            await count_action_if_done(request, runtime, action, key, created_at=created_at)
             return
-        result = await count_action(runtime, action, key)
+        result = await count_action(runtime, action, key, created_at=created_at)
         if result is not None:
             request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_KEY] = result.headers()
 

@@ -352,7 +352,13 @@ async def new_story(page: MemberPageDep) -> Response:
         caption = _clean(values["caption"], MAX_CAPTION, "caption")
         alt_text = _clean(values["alt_text"], MAX_ALT_TEXT, "alt text")
         # As the API counts it: refused now when used up, counted only once it is posted.
-        await count_action_if_done(page.request, page.runtime, "stories", f"user:{page.me.id}")
+        await count_action_if_done(
+            page.request,
+            page.runtime,
+            "stories",
+            f"user:{page.me.id}",
+            created_at=page.me.created_at,
+        )
         runtime = page.runtime
         await stories_service.create_story(
             page.session,

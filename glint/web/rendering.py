@@ -194,7 +194,8 @@ class PageCtx:
         """One hit of a rate-limited action by the viewer, as the API counts it (429 if over)."""
         if self.signed is None:
             raise SignInRequired
-        await count_action(self.runtime, action, f"user:{self.signed.user.id}")
+        user = self.signed.user
+        await count_action(self.runtime, action, f"user:{user.id}", created_at=user.created_at)
 
 
 async def get_page(

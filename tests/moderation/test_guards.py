@@ -4,6 +4,7 @@ day waits for a moderator. Both run modes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,56 @@ async def test_removing_a_held_comment_never_counted_it(
 async def test_old_accounts_are_not_held(client: httpx.AsyncClient, scene: dict[str, Any]) -> None:
     bob, post = scene["bob"], scene["post"]
     assert "held" not in await _comment(client, bob, post["id"], SPAM)
+
+
+@pytest.fixture
+def tight_new_accounts(clean_runtime: Runtime) -> Iterator[Runtime]:
+    """A new account's per-user limits divided by 4 (the default); the test turns limits on."""
+    settings = clean_runtime.settings
+    clean_runtime.settings = settings.model_copy(update={"new_account_limit_divisor": 4})
+    try:
+        yield clean_runtime
+    finally:
+        clean_runtime.settings = settings
+        clean_runtime.limiter.enabled = settings.rate_limits_enabled
+
+
+async def test_a_new_account_has_a_quarter_of_the_follows_for_its_first_day(
+    client: httpx.AsyncClient, tight_new_accounts: Runtime
+) -> None:
+    people = [await register(client, f"star{n}") for n in range(9)]
+    for star in people[1:]:
+        await age_account(tight_new_accounts, star, days=3)
+    newcomer, veteran = people[0], people[1]
+    tight_new_accounts.limiter.enabled = True
+    answers = [
+        (await client.post(f"/users/{star.username}/follow", headers=newcomer.auth)).status_code
+        for star in people[1:]
+    ]
+    assert answers == [200] * 7 + [429]  # 30 an hour / 4
+    veteran_answers = [
+        (await client.post(f"/users/{star.username}/follow", headers=veteran.auth)).status_code
+        for star in people[2:]
+    ]
+    assert veteran_answers == [200] * 7  # a veteran's 30 an hour are untouched
+    # Browsing is not a new account's to lose: the general limit is never divided.
+    assert tight_new_accounts.settings.rate_limit("default", new_account=True) == (
+        tight_new_accounts.settings.rate_limit_default
+    )
+
+
+def test_the_divided_limits(tmp_path: Path) -> None:
+    settings = base_settings(
+        tmp_path, new_account_limit_divisor=4, rate_limit_posts="10/hour;3/minute"
+    )
+    assert settings.rate_limit("posts", new_account=True) == "2/1 hour;1/1 minute"
+    assert settings.rate_limit("posts") == "10/hour;3/minute"
+    assert (
+        settings.rate_limit("failed_logins", new_account=True) == settings.rate_limit_failed_logins
+    )
+    now = utcnow()
+    assert settings.is_new_account(now - dt.timedelta(hours=23))
+    assert not settings.is_new_account(now - dt.timedelta(hours=25))
 
 
 @pytest.mark.parametrize(
