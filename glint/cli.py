@@ -122,7 +122,7 @@ async def _run_scheduler(settings: Settings) -> None:
 def create_user(
     username: Annotated[str, typer.Argument(help="3-30 of a-z 0-9 . _")],
     email: Annotated[str, typer.Option(help="E-mail address.")],
-    role: Annotated[str, typer.Option(help="user, verified or admin.")] = "user",
+    role: Annotated[str, typer.Option(help="user, verified, moderator or admin.")] = "user",
     password: Annotated[
         str | None,
         typer.Option(help="Password (prompted for when omitted; avoid it in shell history)."),
