@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from glint.media import imaging
 from glint.posts import text as post_text
-from glint.posts.schemas import MediaOut
+from glint.posts.schemas import MediaOut, SizeUrls
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -111,15 +111,32 @@ def _true_widths(media: MediaOut) -> dict[str, int]:
     }
 
 
+def _square_srcset(media: MediaOut, urls: SizeUrls) -> str:
+    """Square tiles (grids): the 150 px square thumbnail, then the 640 and 1080 renditions,
+    each described by the side of the square the tile's CSS crops out of it (its shorter
+    side), so a ~300 px tile at 2x gets a crop with 600 real pixels, never a stretched 320."""
+    candidates = [f"{urls.thumbnail} {imaging.THUMBNAIL}w"]
+    seen = {imaging.THUMBNAIL}
+    for name in ("medium", "large"):
+        width = min(imaging.RENDITION_WIDTHS[name], media.width)
+        side = min(width, max(1, round(media.height * width / media.width)))
+        if side in seen:
+            continue
+        seen.add(side)
+        candidates.append(f"{getattr(urls, name)} {side}w")
+    return ", ".join(candidates)
+
+
 def srcset(media: MediaOut, *, fmt: str = "webp", square: bool = False) -> str:
     """A srcset over the renditions, each with its true width.
 
-    square=True is for square tiles (grids): every size is a candidate, the tile's CSS crops the
-    full-aspect ones as the 150 px thumbnail is cropped. Otherwise the thumbnail only joins
-    when the photo itself is square, so a full photo is never swapped for a crop of it.
+    square=True is for square tiles (grids): see _square_srcset. Otherwise the thumbnail only
+    joins when the photo itself is square, so a full photo is never swapped for a crop of it.
     """
     urls = media.urls if fmt == "webp" else media.jpeg_urls
-    include_thumbnail = square or media.width == media.height
+    if square:
+        return _square_srcset(media, urls)
+    include_thumbnail = media.width == media.height
     seen: set[int] = set()
     candidates: list[str] = []
     for name, width in _true_widths(media).items():

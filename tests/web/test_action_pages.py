@@ -329,3 +329,23 @@ async def test_the_upload_page_previews_a_heic_photo(
     assert no_token.status_code == 403
     signed_out = await web().post("/new/preview", files={"image": ("a.heic", heic, "image/heic")})
     assert signed_out.status_code == 303
+
+
+async def test_grid_tiles_offer_the_square_thumbnail_and_sharp_crops(
+    client: httpx.AsyncClient, web: WebFactory
+) -> None:
+    alice = await register(client, "alice")
+    post = await post_factory.published_post(client, alice, files=[images.jpeg(1200, 900)])
+    page = (await web(alice).get("/alice")).text
+    tile = re.search(r'<a class="tile" href="/p/{}".*?<img([^>]*)>'.format(post["id"]), page, re.S)
+    assert tile
+    srcset = re.search(r'srcset="([^"]+)"', tile.group(1))
+    sizes = re.search(r'sizes="([^"]+)"', tile.group(1))
+    assert srcset and sizes
+    widths = [item.rsplit(" ", 1)[1] for item in srcset.group(1).split(", ")]
+    # The 150 px square, then 640 x 480 and 1080 x 810 described by their square crops; the
+    # 320 px rendition (a stretched 240 px square in a ~300 px tile) is not offered.
+    assert widths == ["150w", "480w", "810w"]
+    urls = post["media"][0]["jpeg_urls"]
+    assert urls["small"].split("?")[0] not in tile.group(1)
+    assert sizes.group(1).startswith("(min-width: 975px) 309px")

@@ -62,7 +62,12 @@ def _media(width: int, height: int) -> MediaOut:
 def test_srcset_names_true_widths_and_keeps_crops_out_of_full_photos() -> None:
     assert srcset(_media(1080, 720)) == "/m/s 320w, /m/m 640w, /m/l 1080w"
     assert srcset(_media(1080, 1080)) == "/m/t 150w, /m/s 320w, /m/m 640w, /m/l 1080w"
-    assert srcset(_media(1080, 720), square=True).startswith("/m/t 150w, ")
+    # Square tiles: the square thumbnail, then the 640 and 1080 renditions described by the
+    # square the tile crops out of them (no 320: a ~300 px tile at 2x needs 600 real pixels).
+    assert srcset(_media(1080, 720), square=True) == "/m/t 150w, /m/m 427w, /m/l 720w"
+    assert srcset(_media(3000, 3000), square=True) == "/m/t 150w, /m/m 640w, /m/l 1080w"
+    assert srcset(_media(720, 1280), square=True) == "/m/t 150w, /m/m 640w, /m/l 720w"
+    assert srcset(_media(500, 400), square=True) == "/m/t 150w, /m/m 400w"
     # A 500 px original is never upscaled: medium and large are both 500 wide, listed once.
     assert srcset(_media(500, 400)) == "/m/s 320w, /m/m 500w"
 
