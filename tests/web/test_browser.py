@@ -175,12 +175,15 @@ def _scene(kind: str, width: int = 1080, height: int = 1080) -> bytes:
     return out.getvalue()
 
 
-def _publish(live: LiveServer, member: Member, caption: str, scene: str, **fields: str) -> str:
+def _publish(
+    live: LiveServer, member: Member, caption: str, scene: str | tuple[str, ...], **fields: str
+) -> str:
+    """A post through the API (one photo per scene), waited for until it is published."""
     auth = {"Authorization": f"Bearer {member.token}"}
-    photo = _scene(scene)
+    scenes = (scene,) if isinstance(scene, str) else scene
     response = httpx.post(
         f"{live.url}/api/v1/posts",
-        files=[("image", ("photo.jpg", photo, "image/jpeg"))],
+        files=[("image", ("photo.jpg", _scene(kind), "image/jpeg")) for kind in scenes],
         data={"caption": caption, **fields},
         headers=auth,
         timeout=30,

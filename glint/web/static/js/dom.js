@@ -58,6 +58,29 @@ export function linkified(text) {
   return out;
 }
 
+/**
+ * Mark a button busy while its action runs: aria-disabled, not `disabled`, because disabling
+ * the focused button drops keyboard focus to <body>. False when it is busy already (a second
+ * press is ignored); release() ends it.
+ */
+export function hold(button) {
+  if (button.getAttribute("aria-disabled") === "true") return false;
+  button.setAttribute("aria-disabled", "true");
+  return true;
+}
+
+export function release(button) {
+  button.removeAttribute("aria-disabled");
+}
+
+/** Move the focus to `target` when it would otherwise be lost: on <body>, or on `from` (an
+ *  element being hidden or replaced). */
+export function keepFocus(target, from = null) {
+  const active = document.activeElement;
+  if (!target || (active && active !== document.body && active !== from && active.isConnected)) return;
+  target.focus();
+}
+
 let toastTimer = 0;
 
 /** A short message at the bottom of the screen. */

@@ -3,7 +3,7 @@
 // POST /api/v1/stories with progress and wait until the server has processed it: the stream
 // says so (story.published / story.failed); while the stream is down the page asks now and
 // then. Published, it goes home, where the story waits in the tray. Refusals are put in words.
-import { onHydrate } from "./dom.js";
+import { keepFocus, onHydrate } from "./dom.js";
 import { upload, waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
@@ -99,6 +99,7 @@ function setup(section) {
     share.disabled = true;
     edit.hidden = true;
     status.hidden = false;
+    keepFocus(statusLine, share);
     status.classList.remove("is-done");
     statusLine.textContent = "Uploading…";
     let story;
@@ -110,6 +111,7 @@ function setup(section) {
       share.disabled = false;
       edit.hidden = false;
       status.hidden = true;
+      keepFocus(share, statusLine);
       showError(uploadProblem(err, err.retryAfter));
       return;
     }
