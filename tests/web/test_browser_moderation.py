@@ -25,7 +25,16 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import base_settings
 from tests.live import ROOT, LiveServer, settings_env
 from tests.web.conftest import require_chromium
-from tests.web.test_browser import PASSWORD, Member, Watcher, _context, _publish, _register
+from tests.web.test_browser import (
+    PASSWORD,
+    PHONE,
+    Member,
+    Watcher,
+    _context,
+    _publish,
+    _register,
+    _scroll_width,
+)
 from tests.web.test_browser_discovery import _until
 
 pytestmark = pytest.mark.browser
@@ -112,6 +121,7 @@ def test_a_report_from_the_menu_through_the_queue_to_a_ban(
     admin.screenshot(path=str(shots_dir / "moderation-queue.png"))
     row.get_by_role("link", name="Review").click()
     admin.wait_for_url(re.compile(r"/admin/reports/\d+$"))
+    report_url = admin.url
     photo = admin.locator("[data-reported=post] img")
     expect(photo).to_be_visible()
     assert admin.evaluate("img => img.naturalWidth", photo.element_handle()) > 0
@@ -140,4 +150,10 @@ def test_a_report_from_the_menu_through_the_queue_to_a_ban(
 
     admin.goto("/admin/audit")
     expect(admin.locator("[data-audit-entry='user.banned']")).to_contain_text("Selling followers")
+    # Every admin page fits a 360 px phone (the audit table scrolls inside its own box).
+    admin.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+    for path in ("/admin", "/admin/reports?status=resolved", report_url, "/admin/users",
+                 "/admin/users/alice", "/admin/audit", "/admin/posts"):  # fmt: skip
+        admin.goto(path)
+        assert _scroll_width(admin) <= PHONE["width"], path
     assert watcher.problems == [], watcher.problems
