@@ -15,6 +15,7 @@ from glint.http.deps import (
     SessionDep,
     StaffUser,
 )
+from glint.moderation import content as moderation_content
 from glint.moderation import presenter, targets, users
 from glint.moderation import service as moderation_service
 from glint.moderation.schemas import BanIn, RoleIn, StaffUserOut, UnbanIn, Why
@@ -109,7 +110,7 @@ async def list_posts(
 ) -> Page[PostOut]:
     """Posts of any account in any state, newest first."""
     author = await users.find(session, username=username) if username else None
-    rows = await moderation_service.staff_posts(
+    rows = await moderation_content.staff_posts(
         session, status=status, author=author, before_id=page.before_id(), limit=page.limit
     )
     items, cursor = page_by_id(rows, limit=page.limit, key=lambda post: post.id)

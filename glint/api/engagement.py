@@ -19,6 +19,7 @@ from glint.http.deps import (
     rate_limit,
 )
 from glint.media.urls import MediaUrls
+from glint.moderation import content as moderation_content
 from glint.paging import Page, cursor_int, decode_cursor, encode_cursor, page_by_id
 from glint.posts import engagement, presenter
 from glint.posts.models import Comment
@@ -153,9 +154,9 @@ async def comment(
 async def delete_comment(
     comment_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> None:
-    """Delete a comment: its author, the post's author or an admin."""
+    """Delete a comment: its author, the post's author, or staff (a take-down)."""
     # Notifications about the comment go with it: their foreign key cascades.
-    await engagement.delete_comment(
+    await moderation_content.delete_comment(
         session, ids=runtime.ids, viewer=user, comment_id=path_id(comment_id, "comment")
     )
     await runtime.commit(session)

@@ -18,6 +18,7 @@ from glint.http.deps import (
     ViewerDep,
     rate_limit,
 )
+from glint.moderation import content as moderation_content
 from glint.paging import Page, page_by_id
 from glint.posts import presenter
 from glint.posts import service as posts_service
@@ -124,8 +125,9 @@ async def update_post(
 async def delete_post(
     post_id: str, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
-    """Delete a post everywhere at once (author or admin)."""
-    await posts_service.delete_post(
+    """Delete a post everywhere at once (its author; staff take another's down, see
+    moderation)."""
+    await moderation_content.delete_post(
         session, ids=runtime.ids, viewer=user, post_id=path_id(post_id, "post")
     )
     await runtime.commit(session)

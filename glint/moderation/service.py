@@ -28,7 +28,7 @@ from glint.moderation.models import (
     move_report,
 )
 from glint.posts import engagement as posts_engagement
-from glint.posts.models import Comment, Post
+from glint.posts.models import Comment
 
 HOLD_REASON = "spam"
 
@@ -321,22 +321,3 @@ async def removals_of(
     if before_id is not None:
         query = query.where(Removal.id < before_id)
     return list(await session.scalars(query.order_by(Removal.id.desc()).limit(limit + 1)))
-
-
-async def staff_posts(
-    session: AsyncSession,
-    *,
-    status: str | None,
-    author: User | None,
-    before_id: int | None,
-    limit: int,
-) -> list[Post]:
-    """Posts of any account in any state (filtered by state and author), newest first, limit+1."""
-    query = sa.select(Post)
-    if status is not None:
-        query = query.where(Post.status == status)
-    if author is not None:
-        query = query.where(Post.author_id == author.id)
-    if before_id is not None:
-        query = query.where(Post.id < before_id)
-    return list(await session.scalars(query.order_by(Post.id.desc()).limit(limit + 1)))

@@ -176,8 +176,9 @@ async def get_comment(session: AsyncSession, *, viewer: User | None, comment_id:
 
 
 def may_delete_comment(viewer: User, *, author_id: int, post_author_id: int) -> bool:
-    """Whether the viewer may delete a comment: its author, the post's author, or an admin."""
-    return viewer.id in (author_id, post_author_id) or viewer.role == "admin"
+    """Whether the viewer may delete a comment: its author, the post's author, or staff (who
+    take it down through moderation)."""
+    return viewer.id in (author_id, post_author_id) or viewer.is_staff
 
 
 async def delete_comment(

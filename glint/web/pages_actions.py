@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import Relationship, UserSummary
 from glint.errors import NotFound
+from glint.moderation import content as moderation_content
 from glint.paging import MAX_CURSOR_LENGTH, PageParams, page_by_id
 from glint.posts import engagement as posts_engagement
 from glint.posts import presenter as posts_presenter
@@ -126,7 +127,7 @@ async def delete_form(post_id: str, page: MemberPageDep) -> Response:
 async def delete(post_id: str, page: MemberPageDep) -> Response:
     """Delete the post (author or admin, as DELETE /posts/{id}), then to the profile."""
     await page.verify_form()
-    await posts_service.delete_post(
+    await moderation_content.delete_post(
         page.session, ids=page.runtime.ids, viewer=page.me, post_id=_id(post_id, "post")
     )
     await page.runtime.commit(page.session)
@@ -138,7 +139,7 @@ async def _comment_action(page: PageCtx, comment_id: str, action: CommentAction)
     cid = _id(comment_id, "comment")
     ids = page.runtime.ids
     if action == "delete":
-        gone = await posts_engagement.delete_comment(
+        gone = await moderation_content.delete_comment(
             page.session, ids=ids, viewer=page.me, comment_id=cid
         )
         await page.runtime.commit(page.session)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from glint.accounts.models import ROLES
 from glint.errors import NotFound
 from glint.moderation import audit, presenter, targets, users
+from glint.moderation import content as moderation_content
 from glint.moderation import service as moderation_service
 from glint.paging import PageParams, page_by_id
 from glint.posts import presenter as posts_presenter
@@ -117,7 +118,7 @@ async def post_list(
     """Posts of any account in any state, newest first, filtered by state and author."""
     params = PageParams(limit=PAGE, cursor=cursor)
     author = await users.find(page.session, username=username) if username.strip() else None
-    rows = await moderation_service.staff_posts(
+    rows = await moderation_content.staff_posts(
         page.session,
         status=status or None,
         author=author,

@@ -194,3 +194,31 @@ async def test_the_audit_log_is_append_only_and_exports_as_csv(
                 await session.execute(statement)
     async with clean_runtime.db.session() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 2
+
+
+async def test_staff_deleting_someone_elses_content_is_a_take_down(
+    client: httpx.AsyncClient, staff: dict[str, TestUser], clean_runtime: Runtime
+) -> None:
+    olga, mia, alice, bob = staff["olga"], staff["mia"], staff["alice"], staff["bob"]
+    post = await published_post(client, alice, caption="a post")
+    own = await published_post(client, alice, caption="mine to delete")
+    reply = await client.post(
+        f"/posts/{own['id']}/comments", json={"text": "rude words"}, headers=bob.auth
+    )
+    assert (await client.delete(f"/posts/{post['id']}", headers=bob.auth)).status_code == 403
+    assert (await client.delete(f"/posts/{post['id']}", headers=olga.auth)).status_code == 204
+    comment_id = reply.json()["id"]
+    assert (await client.delete(f"/comments/{comment_id}", headers=mia.auth)).status_code == 204
+    assert (await client.delete(f"/posts/{own['id']}", headers=alice.auth)).status_code == 204
+    await wait_for_jobs(clean_runtime)
+    alices = (await client.get("/users/me/removals", headers=alice.auth)).json()["items"]
+    assert [(r["target_type"], r["reason"]) for r in alices] == [
+        ("post", "Removed by a moderator.")
+    ]  # her own deletion leaves no tombstone
+    bobs = (await client.get("/users/me/removals", headers=bob.auth)).json()["items"]
+    assert [(r["target_type"], r["excerpt"]) for r in bobs] == [("comment", "rude words")]
+    log = (await client.get("/admin/audit", headers=olga.auth)).json()["items"]
+    assert [(e["actor"], e["action"], e["target_type"]) for e in log] == [
+        ("mia", "content.removed", "comment"),
+        ("olga", "content.removed", "post"),
+    ]
