@@ -11,6 +11,7 @@ under CI=true); node_modules/axe-core missing fails them (CI installs it with `m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -92,9 +93,18 @@ def seeded(live: LiveServer) -> Seeded:
     cleo = _register(live, "cleo", "Cleo Park")
     dan = _register(live, "dan", "Dan Weiss")
     _call(live, cleo, "PATCH", "/users/me", json={"is_private": True})
-    post_id = _publish(live, ben, f"Harbour at dawn #sunrise #sea with @{ana.username}", "sunset")
-    carousel_id = _publish(live, ana, "Two hills, one walk #hiking", ("hills", "lemons"))
-    _publish(live, cleo, "Private lemons", "lemons")
+    with ThreadPoolExecutor() as pool:  # the photos are processed side by side
+        post = pool.submit(
+            _publish, live, ben, f"Harbour at dawn #sunrise #sea with @{ana.username}", "sunset"
+        )
+        carousel = pool.submit(
+            _publish, live, ana, "Two hills, one walk #hiking", ("hills", "lemons")
+        )
+        private = pool.submit(_publish, live, cleo, "Private lemons", "lemons")
+        story = pool.submit(_post_story, live, ben, "night")
+        post_id, carousel_id = post.result(), carousel.result()
+        private.result()
+        story.result()
     for follower, followed in ((ana, ben), (ben, ana), (dan, ana)):
         _call(live, follower, "POST", f"/users/{followed.username}/follow")
     for member in (ana, dan):
@@ -112,7 +122,6 @@ def seeded(live: LiveServer) -> Seeded:
         json={"text": f"@{ana.username} 6 am, worth it", "parent_id": comment["id"]},
     )
     _call(live, ben, "POST", f"/posts/{carousel_id}/comments", json={"text": "Lovely walk @dan"})
-    _post_story(live, ben, "night")
     chat = _call(live, ana, "POST", "/conversations", json={"usernames": [ben.username]})
     for member, text in ((ana, "Coffee tomorrow?"), (ben, "Yes! 9 at the harbour")):
         _call(live, member, "POST", f"/conversations/{chat['id']}/messages", json={"text": text})
@@ -248,7 +257,6 @@ def check_every_state(page: Page, url: str, then: Action | None, photo: Path) ->
         page.set_viewport_size(viewport)
         page.emulate_media(color_scheme="light")
         page.goto(url)
-        page.wait_for_load_state("load")
         if then is not None:
             then(page, photo)
         for theme in THEMES:
