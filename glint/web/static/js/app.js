@@ -4,6 +4,8 @@ import "./theme-switch.js";
 import "./blurhash.js";
 import "./feed.js";
 import "./post.js";
+import "./actions.js";
+import "./time.js";
 import "./follow.js";
 import "./activity.js";
 import "./settings.js";

@@ -1,6 +1,6 @@
 // Follow buttons (follow, follow back, requested, following, blocked) and follow requests.
 import { api } from "./api.js";
-import { onHydrate, toast } from "./dom.js";
+import { h, hold, onHydrate, release, toast } from "./dom.js";
 
 const LABELS = { following: "Following", requested: "Requested", blocked: "Unblock" };
 
@@ -19,12 +19,14 @@ function shiftFollowerCount(delta) {
   const count = Math.max(0, Number(el.dataset.followerCount) + delta);
   el.dataset.followerCount = String(count);
   el.textContent = count.toLocaleString("en-US");
+  const word = document.querySelector("[data-follower-word]");
+  if (word) word.textContent = count === 1 ? "follower" : "followers";
 }
 
 async function press(button) {
   const username = button.dataset.follow;
   const state = button.dataset.state;
-  button.disabled = true;
+  if (!hold(button)) return;
   try {
     if (state === "none") {
       const result = await api("POST", `/users/${encodeURIComponent(username)}/follow`);
@@ -49,7 +51,7 @@ async function press(button) {
   } catch (err) {
     toast(err.message);
   } finally {
-    button.disabled = false;
+    release(button);
   }
 }
 
@@ -60,7 +62,21 @@ async function answerRequest(button) {
   for (const b of row.querySelectorAll("button")) b.disabled = true;
   try {
     await api("POST", `/follow-requests/${encodeURIComponent(username)}/${action}`);
-    const holder = row.querySelector(".request-buttons");
+    const holder = row.matches(".request-buttons") ? row : row.querySelector(".request-buttons");
+    const notification = row.closest("[data-notification]");
+    if (notification && action === "approve") {
+      // Approved from the notification: it now says so, and offers to follow back.
+      const text = notification.querySelector("[data-follow-text]");
+      if (text) text.textContent = "started following you.";
+      const back = h(
+        "button",
+        { type: "button", class: "btn follow-btn btn-sm btn-primary", "data-follow": username, "data-state": "none", "data-private": "false", "data-follow-back": "true" },
+        "Follow back",
+      );
+      holder.replaceWith(back);
+      back.focus();
+      return;
+    }
     holder.replaceChildren(action === "approve" ? "Approved" : "Removed");
     holder.classList.add("muted");
   } catch (err) {
@@ -73,7 +89,7 @@ async function answerRequest(button) {
 async function pressHashtag(button) {
   const tag = encodeURIComponent(button.dataset.hashtagFollow);
   const following = button.dataset.state === "following";
-  button.disabled = true;
+  if (!hold(button)) return;
   try {
     await api(following ? "DELETE" : "POST", `/hashtags/${tag}/follow`);
     const state = following ? "none" : "following";
@@ -85,7 +101,7 @@ async function pressHashtag(button) {
   } catch (err) {
     toast(err.message);
   } finally {
-    button.disabled = false;
+    release(button);
   }
 }
 

@@ -1,5 +1,5 @@
 // Post cards and post pages: like (heart button or double-tap, with the heart burst), save,
-// comment and reply, the carousel, "more" on long captions, deleting one's own post.
+// comment and reply, the carousel, "more" on long captions (the "…" menu is js/actions.js).
 import { api } from "./api.js";
 import { h, linkified, onHydrate, toast } from "./dom.js";
 
@@ -120,11 +120,23 @@ async function toggleSave(button) {
   }
 }
 
+function avatarNode(user) {
+  const face = user.avatar_url
+    ? h("img", { src: user.avatar_url, alt: "", width: 150, height: 150, decoding: "async" })
+    : h("span", { class: "avatar-letter", "aria-hidden": "true" }, user.username.slice(0, 1).toUpperCase());
+  return h("span", { class: "avatar avatar-sm" }, face);
+}
+
+// A comment just posted, as the comments macro draws it: avatar, text, time, likes, Reply,
+// Delete (it is the viewer's own), and the heart.
 function commentNode(comment, isReply) {
   const author = comment.author.username;
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
+  const token = () => h("input", { type: "hidden", name: "csrf_token", value: csrf });
   return h(
     "li",
     { class: `comment is-new${isReply ? " is-reply" : ""}`, id: `c-${comment.id}`, "data-comment": comment.id },
+    h("a", { href: `/${author}`, class: "comment-avatar", "aria-label": author }, avatarNode(comment.author)),
     h(
       "div",
       { class: "comment-main" },
@@ -132,11 +144,35 @@ function commentNode(comment, isReply) {
       h(
         "p",
         { class: "comment-meta muted" },
-        h("time", { datetime: comment.created_at }, "just now"),
+        h("time", { datetime: comment.created_at, "data-rel": "" }, "just now"),
+        h("span", { "data-comment-likes": comment.id, hidden: true }, "0 likes"),
         h("button", { type: "button", class: "link-btn muted", "data-reply-to": comment.parent_id || comment.id, "data-reply-name": author }, "Reply"),
+        h(
+          "form",
+          { method: "post", action: `/c/${comment.id}/delete`, class: "inline-form" },
+          token(),
+          h("button", { type: "submit", class: "link-btn muted", "data-delete-comment": comment.id }, "Delete"),
+        ),
+      ),
+    ),
+    h(
+      "form",
+      { method: "post", action: `/c/${comment.id}/like`, class: "inline-form" },
+      token(),
+      h(
+        "button",
+        { type: "submit", class: "comment-like", "data-comment-like": comment.id, "aria-pressed": "false", "aria-label": "Like comment" },
+        heartIcon(),
       ),
     ),
   );
+}
+
+// The heart of the page's own like button (the server drew it from macros/icons.html).
+function heartIcon() {
+  const heart = document.querySelector("[data-like] svg")?.cloneNode(true);
+  heart?.setAttribute("class", "icon icon-xs");
+  return heart || "♥";
 }
 
 function placeComment(form, comment) {
@@ -208,20 +244,14 @@ function syncCarousel(media) {
   const slides = track.children.length;
   const index = Math.round(track.scrollLeft / Math.max(1, track.clientWidth));
   media.querySelectorAll(".dot").forEach((dot, i) => dot.classList.toggle("is-active", i === index));
-  media.querySelector(".carousel-btn.prev").hidden = index <= 0;
-  media.querySelector(".carousel-btn.next").hidden = index >= slides - 1;
-}
-
-async function deletePost(button) {
-  if (!window.confirm("Delete this post? This can't be undone.")) return;
-  button.disabled = true;
-  try {
-    await api("DELETE", `/posts/${button.dataset.deletePost}`);
-    window.location.assign(button.dataset.after || "/");
-  } catch (err) {
-    button.disabled = false;
-    toast(err.message);
-  }
+  const prev = media.querySelector(".carousel-btn.prev");
+  const next = media.querySelector(".carousel-btn.next");
+  const focused = document.activeElement;
+  prev.hidden = index <= 0;
+  next.hidden = index >= slides - 1;
+  // At the first or last photo the arrow just pressed goes away: the focus moves to the other.
+  if (focused === next && next.hidden) prev.focus();
+  else if (focused === prev && prev.hidden) next.focus();
 }
 
 document.addEventListener("click", (event) => {
@@ -264,10 +294,7 @@ document.addEventListener("click", (event) => {
   if (more) {
     more.previousElementSibling?.classList.remove("is-clamped");
     more.remove();
-    return;
   }
-  const remove = target.closest("[data-delete-post]");
-  if (remove) deletePost(remove);
 });
 
 onHydrate((root) => {

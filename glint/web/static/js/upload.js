@@ -2,10 +2,29 @@
 // the server's, see glint/web/filter_preview.py), write a caption, alt texts and a place, then
 // upload to POST /api/v1/posts and wait until the server has processed it: the stream says
 // so (post.published / post.failed); while the stream is down, the page asks now and then.
-import { h, onHydrate } from "./dom.js";
+import { h, keepFocus, onHydrate } from "./dom.js";
 import { upload, waitUntilProcessed } from "./processing.js";
 
 const ACCEPTED = /^image\/(jpeg|png|webp|heic|heif|avif)$/;
+// Formats the browser cannot draw: the server makes a JPEG preview (POST /new/preview).
+const SERVER_PREVIEW = /^image\/(heic|heif)$/;
+
+function needsServerPreview(file) {
+  return SERVER_PREVIEW.test(file.type) || /\.(heic|heif)$/i.test(file.name);
+}
+
+/** An object URL of the server's JPEG preview of a photo, or "" when it cannot make one. */
+async function serverPreview(file) {
+  const data = new FormData();
+  data.append("csrf_token", document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "");
+  data.append("image", file, file.name);
+  try {
+    const response = await fetch("/new/preview", { method: "POST", body: data, credentials: "same-origin" });
+    return response.ok ? URL.createObjectURL(await response.blob()) : "";
+  } catch (err) {
+    return "";
+  }
+}
 
 function setup(section) {
   const form = section.querySelector("[data-upload-form]");
@@ -27,8 +46,12 @@ function setup(section) {
   const photos = []; // {file, url, alt}
   let current = 0;
 
-  const showStep = (name) => {
+  // Hiding the step that holds the focus would drop it to <body>: `target` takes it then.
+  const showStep = (name, target) => {
+    const active = document.activeElement;
+    const leaving = form.contains(active) && !steps[name].contains(active) ? active : null;
     for (const [key, el] of Object.entries(steps)) el.hidden = key !== name;
+    keepFocus(target, leaving);
   };
   const showError = (message) => {
     errorBox.textContent = message || "";
@@ -39,8 +62,9 @@ function setup(section) {
   function showPreview() {
     const photo = photos[current];
     if (!photo) return;
-    unsupported.hidden = true;
-    main.hidden = false;
+    unsupported.hidden = Boolean(photo.url);
+    main.hidden = !photo.url;
+    if (!photo.url) return; // its server preview is on the way (or could not be made)
     main.src = photo.url;
     main.alt = photo.alt || `Photo ${current + 1} of ${photos.length}`;
     main.className = `preview-main filter-${filterName()}`;
@@ -57,7 +81,7 @@ function setup(section) {
       const pick = h(
         "button",
         { type: "button", "data-index": index, "aria-label": `Show photo ${index + 1}` },
-        h("img", { src: photo.url, alt: "" }),
+        h("img", { src: photo.url || null, alt: "" }),
       );
       const remove = h(
         "button",
@@ -73,14 +97,14 @@ function setup(section) {
         "data-alt-index": index,
       });
       alt.value = photo.alt;
-      alts.append(h("li", {}, h("img", { src: photo.url, alt: "" }), alt));
+      alts.append(h("li", {}, h("img", { src: photo.url || null, alt: "" }), alt));
     });
     if (!photos.length) {
-      showStep("pick");
+      showStep("pick", input);
       return;
     }
     current = Math.min(current, photos.length - 1);
-    showStep("edit");
+    showStep("edit", strip.querySelector(`[data-index="${current}"]`));
     showPreview();
   }
 
@@ -92,13 +116,20 @@ function setup(section) {
     const room = max - photos.length;
     if (images.length > room) showError(`A post has at most ${max} photos; the first ${room} were added.`);
     for (const file of images.slice(0, Math.max(0, room))) {
-      photos.push({ file, url: URL.createObjectURL(file), alt: "" });
+      const photo = { file, url: needsServerPreview(file) ? "" : URL.createObjectURL(file), alt: "" };
+      photos.push(photo);
+      if (!photo.url) {
+        serverPreview(file).then((url) => {
+          photo.url = url;
+          if (url && photos.includes(photo)) render();
+        });
+      }
     }
     render();
   }
 
   function reset() {
-    for (const photo of photos) URL.revokeObjectURL(photo.url);
+    for (const photo of photos) if (photo.url) URL.revokeObjectURL(photo.url);
     photos.length = 0;
     current = 0;
     form.reset();
@@ -164,7 +195,7 @@ function setup(section) {
     if (place) data.append("location_name", place);
     data.append("filter", filterName());
     showError("");
-    showStep("status");
+    showStep("status", statusLine);
     steps.status.classList.remove("is-done");
     statusLine.textContent = "Uploading…";
     let post;
@@ -173,7 +204,7 @@ function setup(section) {
         statusLine.textContent = `Uploading… ${percent}%`;
       });
     } catch (err) {
-      showStep("edit");
+      showStep("edit", form.querySelector("[data-share]"));
       showError(err.message);
       return;
     }
