@@ -64,6 +64,7 @@ async def resolve(
         report_id=path_id(report_id, "report"),
         action=Action(body.action),
         reason=body.reason,
+        until=body.until,
     )
     await runtime.commit(session)
     group = await moderation_service.group_of(session, report_id=report.id)

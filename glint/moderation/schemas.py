@@ -81,6 +81,7 @@ class ResolveIn(InputSchema):
 
     action: ActionName
     reason: Why = ""
+    until: dt.datetime | None = None  # when a ban_user ends (none: until lifted)
 
 
 class BanIn(InputSchema):

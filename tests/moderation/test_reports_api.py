@@ -156,6 +156,8 @@ async def test_who_may_work_the_queue(client: httpx.AsyncClient, cast: dict[str,
     # A user is banned, never "removed"; banning is an admin's call.
     assert (await resolve(client, mod, filed["id"], "remove_content")).status_code == 422
     assert (await resolve(client, mod, filed["id"], "ban_user")).status_code == 403
+    past = await resolve(client, root, filed["id"], "ban_user", until="2020-01-01T00:00:00Z")
+    assert past.status_code == 422  # a ban that ended before it began
     banned = await resolve(client, root, filed["id"], "ban_user", reason="Harassment")
     assert banned.status_code == 200
     assert (await client.get(f"/posts/{post['id']}", headers=bob.auth)).status_code == 404
