@@ -78,8 +78,9 @@ def bar_chart(
     frame: Frame | None = None,
 ) -> Markup:
     """A bar chart of (label, value) points in order: bars proportional to their value on an
-    axis from 0 to a round top, every `label_every`-th label (and the last) under the bars,
-    each bar's own value in its tooltip. No points: the frame with "No data"."""
+    axis from 0 to a round top, every `label_every`-th label under the bars counting back from
+    the last (so the newest is always named), each bar's own value in its tooltip. No points:
+    the frame with "No data"."""
     box = frame or Frame()
     summary = _summary(points, unit)
     head = (
@@ -107,7 +108,7 @@ def bar_chart(
             f'width="{_num(slot - gap)}" height="{_num(height)}" data-value="{value}">'
             f"<title>{escape(tip)}</title></rect>"
         )
-        if index % label_every == 0 or index == len(points) - 1:
+        if (len(points) - 1 - index) % label_every == 0:
             body.append(
                 f'<text class="chart-label" x="{_num(x + slot / 2)}" '
                 f'y="{box.height - 8}" text-anchor="middle">{escape(label)}</text>'
