@@ -162,11 +162,12 @@ async def report_detail(
     report_id: str, page: StaffPageDep, done: str | None = Query(None, max_length=20)
 ) -> Response:
     """Every report on one thing (who, why, what they wrote), the thing itself, and actions."""
-    group = await moderation_service.group_of(page.session, report_id=path_id(report_id, "report"))
+    parsed = path_id(report_id, "report")
+    group = await moderation_service.group_of(page.session, report_id=parsed)
     (shaped,) = await presenter.groups_out(page.session, groups=[group], urls=page.urls)
     context = {
         "section": "reports",
-        "report_id": path_id(report_id, "report"),
+        "report_id": parsed,
         "group": shaped,
         "is_open": any(r.status == ReportStatus.OPEN for r in group.reports),
         "content": await _reported(page, group.target_type, group.target_id),
