@@ -1,0 +1,195 @@
+"""The web app by keyboard, in a real browser (Debian's Chromium) against a real `glint serve`:
+every control reached with Tab shows where the focus is (an outline or a ring, on the label of
+a visually hidden file picker), and the focus is never lost to <body> when an action changes
+the page (Follow, the carousel's last arrow, picking photos, Share). Also what the
+notifications' post thumbnails say. axe-core checks of every page are in
+tests/web/test_accessibility.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.factories import images
+from tests.live import LiveServer
+from tests.web.conftest import live_server
+from tests.web.test_browser import Member, _call, _context, _publish, _register
+from tests.web.test_browser_discovery import _until
+
+pytestmark = pytest.mark.browser
+
+# Whether focus shows on the focused element (on its label when the control itself is visually
+# hidden): its outline or box-shadow, or its parent's, differs from when it is not focused, and
+# the focused look has an outline or a ring.
+FOCUS_SHOWN = """() => {
+  const el = document.activeElement;
+  const tiny = (node) => node.getBoundingClientRect().width <= 1;
+  const own = tiny(el) ? el.closest("label") : el;
+  if (!own || tiny(own)) return false;
+  const looks = () => [own, own.parentElement].map((node) => {
+    const style = getComputedStyle(node);
+    const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+    const ring = style.boxShadow;
+    return { outline: outline ? `${style.outlineWidth} ${style.outlineColor}` : "", ring };
+  });
+  const focused = looks();
+  el.blur();
+  const resting = looks();
+  el.focus();
+  return focused.some((look, i) =>
+    (look.outline && look.outline !== resting[i].outline)
+    || (look.ring !== "none" && look.ring !== resting[i].ring));
+}"""
+
+# What has the focus: "body" when it was lost.
+ACTIVE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return "body";
+  const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  return (visible ? "" : "hidden ") + el.outerHTML.slice(0, 120);
+}"""
+
+
+@dataclass
+class People:
+    ana: Member
+    ben: Member
+    carousel_id: str
+    chat_id: str
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`glint serve`, embedded, with a data folder of its own."""
+    with live_server(tmp_path_factory, "web-keyboard") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def people(live: LiveServer) -> People:
+    """Ana reads; Ben posts two photos mentioning her and likes her post; Dan is there to
+    follow; Ana and Ben have a conversation."""
+    ana = _register(live, "ana", "Ana Lima")
+    ben = _register(live, "ben", "Ben Okoro")
+    _register(live, "dan", "Dan Weiss")
+    carousel_id = _publish(live, ben, "Two hills, one walk with @ana", ("hills", "lemons"))
+    own_id = _publish(live, ana, "Lemons", "lemons")
+    _call(live, ben, "POST", f"/posts/{own_id}/like")
+    chat = _call(live, ana, "POST", "/conversations", json={"usernames": [ben.username]})
+    _call(live, ben, "POST", f"/conversations/{chat['id']}/messages", json={"text": "Hi!"})
+    _until(
+        lambda: len(_call(live, ana, "GET", "/notifications")["items"]) >= 2,
+        "Ana's notifications",
+    )
+    return People(ana=ana, ben=ben, carousel_id=carousel_id, chat_id=chat["id"])
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveServer, people: People) -> Iterator[Page]:
+    context = _context(browser, live, people.ana)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keyboard-photo") / "photo.jpg"
+    path.write_bytes(images.jpeg(1200, 900))
+    return path
+
+
+def tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching the selector has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def active(page: Page) -> str:
+    return str(page.evaluate(ACTIVE))
+
+
+def test_focus_shows_on_text_boxes_and_hidden_file_pickers(page: Page, people: People) -> None:
+    for path, selector in (
+        (f"/p/{people.carousel_id}", "form[data-comment-form] input[name=text]"),
+        ("/new", "[data-file-input]"),
+        ("/stories/new", "[data-story-file]"),
+        (f"/direct/t/{people.chat_id}", ".composer input[type=text]"),
+    ):
+        page.goto(path)
+        tab_to(page, selector)
+        assert page.evaluate(FOCUS_SHOWN), f"no visible focus on {selector} at {path}"
+
+
+def test_follow_keeps_the_focus_on_its_button(page: Page) -> None:
+    page.goto("/dan")
+    tab_to(page, "[data-follow]")
+    button = page.locator("main [data-follow]")
+    page.keyboard.press("Enter")
+    expect(button).to_have_text("Following")
+    assert page.evaluate("document.activeElement.matches('[data-follow]')"), active(page)
+    page.keyboard.press("Enter")
+    expect(button).to_have_text("Follow")
+    assert page.evaluate("document.activeElement.matches('[data-follow]')"), active(page)
+    assert page.evaluate(FOCUS_SHOWN)
+
+
+def test_the_carousel_arrows_hand_the_focus_over_at_either_end(page: Page, people: People) -> None:
+    page.goto(f"/p/{people.carousel_id}")
+    prev, following = page.locator(".carousel-btn.prev"), page.locator(".carousel-btn.next")
+    tab_to(page, ".carousel-btn.next")
+    page.keyboard.press("Enter")
+    expect(following).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('.carousel-btn.prev')"), active(page)
+    page.keyboard.press("Enter")
+    expect(prev).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('.carousel-btn.next')"), active(page)
+
+
+def test_picking_removing_and_sharing_photos_keep_the_focus(page: Page, photo: Path) -> None:
+    page.goto("/new")
+    tab_to(page, "[data-file-input]")
+    page.set_input_files("[data-file-input]", [str(photo), str(photo)])
+    expect(page.locator("[data-step=edit]")).to_be_visible()
+    assert page.evaluate("document.activeElement.matches('[data-index=\"0\"]')"), active(page)
+    tab_to(page, "[data-remove='0']")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-preview-strip] li")).to_have_count(1)
+    assert page.evaluate("document.activeElement.matches('[data-index]')"), active(page)
+    page.fill("[data-caption]", "By keyboard")
+    tab_to(page, "[data-share]")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-step=status]")).to_be_visible()
+    assert page.evaluate("document.activeElement.matches('[data-upload-status]')"), active(page)
+    expect(page.locator("[data-upload-status]")).to_have_text(
+        "Your post has been shared.", timeout=60_000
+    )
+    assert page.evaluate("document.activeElement.matches('[data-upload-status]')"), active(page)
+
+
+def test_sharing_a_story_keeps_the_focus(page: Page, photo: Path) -> None:
+    page.goto("/stories/new")
+    tab_to(page, "[data-story-file]")
+    page.set_input_files("[data-story-file]", str(photo))
+    expect(page.locator("[data-story-preview-photo]")).to_be_visible()
+    tab_to(page, "[data-story-share]")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-story-status]")).to_be_visible()
+    assert page.evaluate("document.activeElement.matches('[data-story-status-line]')"), active(page)
+
+
+def test_notification_thumbnails_say_whose_post_it_is(page: Page) -> None:
+    page.goto("/notifications")
+    expect(page.locator("[data-kind=mention] .notification-thumb img")).to_have_attribute(
+        "alt", "Post by ben"
+    )
+    expect(page.locator("[data-kind=like] .notification-thumb img")).to_have_attribute(
+        "alt", "Your post"
+    )
