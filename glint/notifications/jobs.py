@@ -147,8 +147,21 @@ async def comment_unliked(ctx: JobContext, event: posts_events.CommentUnliked) -
     )
 
 
+async def _request_became_follow(ctx: JobContext, *, requester_id: int, target_id: int) -> None:
+    async with ctx.runtime.db.session() as session:
+        await notifications_service.request_became_follow(
+            session,
+            ids=ctx.runtime.ids,
+            requester_id=requester_id,
+            target_id=target_id,
+            activity_id=event_id(ctx),
+        )
+        await ctx.runtime.commit(session)
+
+
 async def followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
-    """A new follower is announced; an approved request tells the requester instead."""
+    """A new follower is announced. An approved request tells the requester, and the
+    request's notification becomes a follow ("started following you")."""
     follows = sa.select(Follow.follower_id).where(
         Follow.follower_id == event.follower_id, Follow.followee_id == event.followee_id
     )
@@ -157,6 +170,9 @@ async def followed(ctx: JobContext, event: social_events.FollowCreated) -> None:
     if event.approved:
         await _record(
             ctx, kind="follow_accepted", actor_id=event.followee_id, recipient_id=event.follower_id
+        )
+        await _request_became_follow(
+            ctx, requester_id=event.follower_id, target_id=event.followee_id
         )
     else:
         await _record(
@@ -178,6 +194,12 @@ async def follow_requested(ctx: JobContext, event: social_events.FollowRequested
     await _record(
         ctx, kind="follow_request", actor_id=event.requester_id, recipient_id=event.target_id
     )
+    # Approved before this job ran (or while it did): the approval's job may have come and
+    # gone, so the request just announced becomes the follow it turned into.
+    if await _still_there(ctx, approved):
+        await _request_became_follow(
+            ctx, requester_id=event.requester_id, target_id=event.target_id
+        )
 
 
 async def unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> None:
@@ -199,8 +221,16 @@ async def unfollowed(ctx: JobContext, event: social_events.FollowRemoved) -> Non
 
 
 async def _record_mentions(
-    ctx: JobContext, *, text: str, actor_id: int, post_id: int, comment_id: int | None
+    ctx: JobContext,
+    *,
+    text: str,
+    actor_id: int,
+    post_id: int,
+    comment_id: int | None,
+    told: frozenset[int] = frozenset(),
 ) -> None:
+    """Tell everyone the text mentions, except those `told` of the same event already (one
+    event, one notification each: a comment or reply says more than a mention)."""
     names = post_text.mentions(text)
     if not names:
         return
@@ -211,6 +241,8 @@ async def _record_mentions(
             )
         )
     for user_id in mentioned:
+        if user_id in told:
+            continue
         await _record(
             ctx,
             kind="mention",
@@ -223,7 +255,8 @@ async def _record_mentions(
 
 
 async def commented(ctx: JobContext, event: posts_events.CommentCreated) -> None:
-    """A new comment tells the post's author, the thread's author, and whoever it mentions."""
+    """A new comment tells the post's author, the thread's author, and whoever else it
+    mentions: each of them once (a reply starting with the pre-filled @name is a reply)."""
     async with ctx.runtime.db.session() as session:
         row = await session.get(Comment, event.comment_id)
         post = await session.get(Post, event.post_id)
@@ -250,8 +283,14 @@ async def commented(ctx: JobContext, event: posts_events.CommentCreated) -> None
             comment_id=event.comment_id,
             text=text,
         )
+    told = frozenset(a for a in (post.author_id, parent_author) if a is not None)
     await _record_mentions(
-        ctx, text=text, actor_id=event.author_id, post_id=post.id, comment_id=event.comment_id
+        ctx,
+        text=text,
+        actor_id=event.author_id,
+        post_id=post.id,
+        comment_id=event.comment_id,
+        told=told,
     )
 
 

@@ -105,6 +105,57 @@ async def record(
     return notification_id
 
 
+async def request_became_follow(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    requester_id: int,
+    target_id: int,
+    activity_id: int | None = None,
+) -> None:
+    """An approved follow request: the target's `follow_request` notification from the
+    requester turns into a `follow` one ("started following you"), keeping its ID, time and
+    read state, so no stale request is left. When there is no request notification (yet), a
+    follow is recorded; when there is a follow notification already, the request one goes."""
+    keys = {
+        kind: group_key(kind, actor_id=requester_id, post_id=None, comment_id=None)
+        for kind in ("follow_request", "follow")
+    }
+    rows = dict(
+        (
+            await session.execute(
+                sa.select(Notification.group_key, Notification.id).where(
+                    Notification.user_id == target_id,
+                    Notification.group_key.in_(keys.values()),
+                )
+            )
+        ).all()
+    )
+    request_id, follow_id = rows.get(keys["follow_request"]), rows.get(keys["follow"])
+    if request_id is None:
+        if follow_id is None:
+            await record(
+                session,
+                ids=ids,
+                kind="follow",
+                actor_id=requester_id,
+                recipient_id=target_id,
+                post_id=None,
+                comment_id=None,
+                text=None,
+                activity_id=activity_id,
+            )
+        return
+    if follow_id is not None:
+        await session.execute(sa.delete(Notification).where(Notification.id == request_id))
+        return
+    await session.execute(
+        sa.update(Notification)
+        .where(Notification.id == request_id)
+        .values(kind="follow", group_key=keys["follow"])
+    )
+
+
 async def retract(
     session: AsyncSession,
     *,

@@ -87,9 +87,10 @@ async def test_follow_request_and_acceptance(
     accepted = (await _inbox(client, clean_runtime, asker))["items"]
     assert [n["kind"] for n in accepted] == ["follow_accepted"]
     assert accepted[0]["actors"][0]["username"] == "owner"
+    # The approved request now reads "started following you" (test_one_per_event.py).
     await client.delete("/users/owner/follow", headers=fan.auth)
-    kinds = [n["kind"] for n in (await _inbox(client, clean_runtime, owner))["items"]]
-    assert "follow" not in kinds
+    items = (await _inbox(client, clean_runtime, owner))["items"]
+    assert [(n["kind"], n["actors"][0]["username"]) for n in items] == [("follow", "asker")]
 
 
 async def test_blocked_users_cause_no_notifications(

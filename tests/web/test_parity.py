@@ -364,9 +364,10 @@ async def test_a_profile_edit_that_goes_public(
     }
     assert seen["followers"] == ["asker1", "asker2"]
     assert seen["pending"] == []
+    # The requests, approved, now read "started following you".
     assert sorted((n["kind"], n["actors"][0]) for n in seen["inboxes"]["owner"]) == [
-        ("follow_request", "asker1"),
-        ("follow_request", "asker2"),
+        ("follow", "asker1"),
+        ("follow", "asker2"),
     ]
 
 
