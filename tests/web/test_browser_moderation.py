@@ -25,11 +25,13 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import base_settings
 from tests.live import ROOT, LiveServer, settings_env
 from tests.web.conftest import require_chromium
+from tests.web.test_accessibility import check_every_state, describe
 from tests.web.test_browser import (
     PASSWORD,
     PHONE,
     Member,
     Watcher,
+    _call,
     _context,
     _publish,
     _register,
@@ -151,9 +153,42 @@ def test_a_report_from_the_menu_through_the_queue_to_a_ban(
     admin.goto("/admin/audit")
     expect(admin.locator("[data-audit-entry='user.banned']")).to_contain_text("Selling followers")
     # Every admin page fits a 360 px phone (the audit table scrolls inside its own box).
+    admin_pages = ("/admin", "/admin/reports?status=resolved", report_url, "/admin/users",
+                   "/admin/users/alice", "/admin/audit", "/admin/posts")  # fmt: skip
     admin.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
-    for path in ("/admin", "/admin/reports?status=resolved", report_url, "/admin/users",
-                 "/admin/users/alice", "/admin/audit", "/admin/posts"):  # fmt: skip
+    for path in admin_pages:
         admin.goto(path)
         assert _scroll_width(admin) <= PHONE["width"], path
     assert watcher.problems == [], watcher.problems
+
+
+def test_the_admin_pages_and_notices_have_no_serious_axe_results(
+    browser: Browser, live: LiveServer, tmp_path: Path
+) -> None:
+    """axe-core on every admin page and on a member's notices and tombstones, at 360 px and
+    1280 px, light and dark (as tests/web/test_accessibility.py does for the other pages)."""
+    carol, dan = _register(live, "carol"), _register(live, "dan")
+    olga = _sign_in(live, "olga")
+    kept = _publish(live, carol, "Sunset over the bay", "sunset")
+    taken = _publish(live, carol, "Stolen photo", "hills")
+    filed = _call(live, dan, "POST", "/reports", json={"target_type": "post", "target_id": kept,
+                                                     "reason": "spam", "text": "ads"})  # fmt: skip
+    _call(live, dan, "POST", "/reports", json={"target_type": "post", "target_id": taken,
+                                            "reason": "intellectual_property"})  # fmt: skip
+    _call(live, olga, "DELETE", f"/admin/posts/{taken}", params={"reason": "Not yours"})
+    _until(lambda: _notices(live, carol, "content_removed"), "telling the author")
+    pages = {
+        olga.username: ["/admin", "/admin/reports", "/admin/reports?status=resolved",
+                        f"/admin/reports/{filed['id']}", "/admin/users", "/admin/users/carol",
+                        "/admin/audit", "/admin/posts"],
+        carol.username: ["/notifications", "/settings/removed"],
+        dan.username: ["/notifications"],
+    }  # fmt: skip
+    found = []
+    for member in (olga, carol, dan):
+        page = _context(browser, live, member, bypass_csp=True).new_page()  # axe is injected
+        for path in pages[member.username]:
+            found += [{**r, "state": f"{path} {r['state']}"} for r in
+                      check_every_state(page, path, None, tmp_path)]  # fmt: skip
+        page.context.close()
+    assert not found, describe(found)
