@@ -18,10 +18,12 @@ from tests.factories.accounts import TestUser, register
 from tests.web.conftest import WebFactory
 
 
-async def _relationship(client: httpx.AsyncClient, viewer: TestUser, username: str) -> dict:
+async def _relationship(
+    client: httpx.AsyncClient, viewer: TestUser, username: str
+) -> dict[str, bool]:
     response = await client.get(f"/users/{username}", headers=viewer.auth)
     assert response.status_code == 200, response.text
-    relationship: dict = response.json()["relationship"]
+    relationship: dict[str, bool] = response.json()["relationship"]
     return relationship
 
 

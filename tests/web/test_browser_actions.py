@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.factories import images
 from tests.live import LiveServer
 from tests.web.conftest import live_server
+from tests.web.test_accessibility import THEMES, WIDTHS, axe_results, describe
 from tests.web.test_browser import (
     DESKTOP,
     PHONE,
@@ -354,3 +355,56 @@ def test_times_are_shown_in_the_readers_time_zone(browser: Browser, live: LiveSe
     assert older == ["1h", "5m", "2d", "1w"]
     assert watcher.problems == [] and watcher.dialogs == []
     page.context.close()
+
+
+def test_the_menus_dialogs_and_their_pages_pass_axe(browser: Browser, live: LiveServer) -> None:
+    """axe-core (as tests/web/test_accessibility.py runs it) on every state this module adds:
+    the open menus, each dialog, and the pages behind them without JS, at 360 px and desktop,
+    light and dark."""
+    pia, quinn = _register(live, "pia"), _register(live, "quinn")
+    post_id = _publish(live, pia, "Harbour walls", "hills")
+    _call(live, quinn, "POST", f"/posts/{post_id}/like")
+    comment = _call(live, quinn, "POST", f"/posts/{post_id}/comments", json={"text": "Lovely"})
+    states: list[tuple[Member, str, Any]] = [
+        (pia, f"/p/{post_id}", lambda page: _menu(page, ".post-detail")),
+        (quinn, f"/p/{post_id}", lambda page: _menu(page, ".post-detail")),
+        (quinn, "/pia", lambda page: _menu(page, ".profile-head")),
+        (pia, f"/p/{post_id}", lambda page: _dialog(page, ".post-detail", "Edit caption")),
+        (pia, f"/p/{post_id}", lambda page: _dialog(page, ".post-detail", "Delete")),
+        (quinn, f"/p/{post_id}", lambda page: _dialog(page, ".post-detail", "Report")),
+        (pia, f"/p/{post_id}", _likers_dialog),
+        (pia, f"/p/{post_id}/edit", None),
+        (pia, f"/p/{post_id}/delete", None),
+        (quinn, f"/p/{post_id}/report", None),
+        (quinn, f"/c/{comment['id']}/report", None),
+        (pia, f"/p/{post_id}/likes", None),
+    ]
+    found = []
+    contexts = {}
+    for member, path, then in states:
+        if member.username not in contexts:
+            contexts[member.username] = _context(browser, live, member, bypass_csp=True)
+        page = contexts[member.username].new_page()
+        for width, viewport in WIDTHS.items():
+            page.set_viewport_size(viewport)
+            for theme in THEMES:
+                page.emulate_media(color_scheme=theme)
+                page.goto(path)
+                if then is not None:
+                    then(page)
+                for result in axe_results(page):
+                    found.append({"state": f"{path} {width} {theme}", **result})
+        page.close()
+    for context in contexts.values():
+        context.close()
+    assert not found, describe(found)
+
+
+def _likers_dialog(page: Page) -> None:
+    page.locator("a[data-likers]").click()
+    expect(page.locator("dialog[data-action-dialog] .user-row")).to_be_visible()
+
+
+def _dialog(page: Page, scope: str, item: str) -> None:
+    _menu(page, scope).get_by_role("link", name=item).click()
+    expect(page.locator("dialog[data-action-dialog]")).to_be_visible()
