@@ -184,6 +184,41 @@ def test_like_and_delete_a_comment(browser: Browser, live: LiveServer) -> None:
     dora_page.context.close()
 
 
+def test_the_post_menu_in_the_feed(browser: Browser, live: LiveServer) -> None:
+    watcher = Watcher()
+    rae, sam, tom = _register(live, "rae"), _register(live, "sam"), _register(live, "tom")
+    sams = _publish(live, sam, "Sam's boat", "sunset")
+    toms = _publish(live, tom, "Tom's hills", "hills")
+    own = _publish(live, rae, "My lemons", "lemons")
+    for member in (sam, tom):
+        _call(live, rae, "POST", f"/users/{member.username}/follow")
+    page = _open(browser, live, rae, watcher, viewport=PHONE)
+    deadline = time.monotonic() + 10  # fan-out to the home feed is a job
+    page.goto("/")
+    while page.locator(".card").count() < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        page.reload()
+    expect(page.locator(".card")).to_have_count(3)
+
+    # Mute from a card: the item turns into Unmute, the focus stays on the menu's button.
+    _menu(page, f"#post-{sams}").get_by_role("button", name="Mute sam").click()
+    expect(page.locator(f"#post-{sams} details[data-more-menu] summary")).to_be_focused()
+    expect(page.locator(f"#post-{sams} [data-graph-action='unmute']")).to_have_text("Unmute sam")
+    assert _call(live, rae, "GET", "/users/sam")["relationship"]["muting"] is True
+    # Block from a card: the author's posts leave the feed.
+    _menu(page, f"#post-{toms}").get_by_role("button", name="Block tom").click()
+    expect(page.locator(f"#post-{toms}")).to_have_count(0)
+    expect(page.locator(".card .card-author:focus")).to_have_count(1)
+    assert _call(live, rae, "GET", "/users/tom")["relationship"]["blocking"] is True
+    # Delete one's own post from its card, after the confirmation.
+    _menu(page, f"#post-{own}").get_by_role("link", name="Delete").click()
+    page.locator("dialog[data-action-dialog]").get_by_role("button", name="Delete").click()
+    expect(page.locator(f"#post-{own}")).to_have_count(0)
+    assert _status(live, rae, f"/posts/{own}") == 404
+    assert watcher.problems == [] and watcher.dialogs == []
+    page.context.close()
+
+
 def test_the_likers_list_and_following_from_it(browser: Browser, live: LiveServer) -> None:
     watcher = Watcher()
     fay, gus, hal = _register(live, "fay"), _register(live, "gus"), _register(live, "hal")

@@ -41,7 +41,9 @@ function openDialog(title, body, opener) {
     });
   }
   const back = opener?.closest("details[data-more-menu]")?.querySelector("summary") || opener;
-  dialog.addEventListener("close", () => back?.isConnected && back.focus(), { once: true });
+  dialog.addEventListener("close", () => {
+    if (back?.isConnected) back.focus();
+  }, { once: true });
   dialog.replaceChildren(
     h(
       "header",
@@ -56,6 +58,19 @@ function openDialog(title, body, opener) {
   const first = dialog.querySelector("textarea, input:not([type=hidden]), [data-autofocus]");
   (first || dialog.querySelector("[data-dialog-close]")).focus();
   return dialog;
+}
+
+/** Remove post cards; the focus goes to the card after them (or before), never to <body>. */
+function removeCards(cards) {
+  const gone = new Set(cards);
+  const last = cards[cards.length - 1];
+  let next = last?.nextElementSibling;
+  while (next && (gone.has(next) || !next.matches(".card"))) next = next.nextElementSibling;
+  let previous = cards[0]?.previousElementSibling;
+  while (previous && (gone.has(previous) || !previous.matches(".card"))) previous = previous.previousElementSibling;
+  cards.forEach((card) => card.remove());
+  const target = (next || previous)?.querySelector(".card-author") || document.querySelector(".logo");
+  target?.focus();
 }
 
 function buttons(...children) {
@@ -94,7 +109,7 @@ async function graphAction(form) {
       location.assign(next);
       return;
     }
-    cards.forEach((card) => card.remove());
+    removeCards(cards);
   }
   // Mute and unmute from a post's menu: the item turns into its opposite.
   const opposite = OPPOSITE[action];
@@ -103,7 +118,9 @@ async function graphAction(form) {
     other.textContent = other.textContent.replace(/^\w+/, (word) => (word === word.toLowerCase() ? opposite : opposite[0].toUpperCase() + opposite.slice(1)));
     other.form.action = `/${username}/${opposite}`;
   }
+  const summary = form.closest("details[data-more-menu]")?.querySelector("summary");
   closeMenus();
+  if (summary?.isConnected) summary.focus(); // the item pressed is hidden with its menu
   toast(`${DONE[action]} ${username}.`);
 }
 
@@ -174,7 +191,7 @@ function confirmDelete(link) {
     const card = document.querySelector(`.card#post-${postId}`);
     if (card && location.pathname !== `/p/${postId}`) {
       dialog.close();
-      card.remove();
+      removeCards([card]);
       toast("Post deleted.");
       return;
     }
