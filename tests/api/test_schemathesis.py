@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -11,37 +13,47 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
 from glint.config import Settings
-from tests.live import LiveServer, settings_env
+from tests.live import ROOT, LiveServer, settings_env
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def live_server(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """A real server of the run mode under test, with a data folder of its own (embedded, its
+def live_env(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the run mode under test, with a data folder of its own (embedded, its
     in-process worker would otherwise work the suite's job table)."""
     data_dir = tmp_path_factory.mktemp("schemathesis")
-    server = LiveServer(settings_env(settings, GLINT_DATA_DIR=str(data_dir)))
+    return settings_env(settings, GLINT_DATA_DIR=str(data_dir))
+
+
+@pytest.fixture(scope="module")
+def live_server(live_env: dict[str, str]) -> Iterator[LiveServer]:
+    """A real server of the run mode under test."""
+    server = LiveServer(live_env)
     server.wait_ready()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def live_token(live_server: LiveServer) -> str:
-    """A signed-in user, so authenticated operations are fuzzed past the 401."""
-    response = httpx.post(
-        f"{live_server.url}/api/v1/auth/register",
-        json={"username": "fuzzer", "email": "fuzzer@example.com", "password": "fuzz-fuzz-fuzz"},
+def live_token(live_server: LiveServer, live_env: dict[str, str]) -> str:
+    """A signed-in admin, so every operation (the admin API too) is fuzzed past the 401/403."""
+    # Made by the CLI, as an operator makes the first admin; it exists already on a rerun.
+    create = ("admin", "create-user", "fuzzer", "--role", "admin", "--email", "fuzzer@example.com")
+    subprocess.run(
+        [sys.executable, "-m", "glint", *create, "--password", "fuzz-fuzz-fuzz"],
+        env=live_env,
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
-    if response.status_code == 409:
-        response = httpx.post(
-            f"{live_server.url}/api/v1/auth/login",
-            json={"login": "fuzzer", "password": "fuzz-fuzz-fuzz"},
-        )
-    assert response.status_code in (200, 201), response.text
+    response = httpx.post(
+        f"{live_server.url}/api/v1/auth/login",
+        json={"login": "fuzzer", "password": "fuzz-fuzz-fuzz"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["role"] == "admin"
     return str(response.json()["token"])
 
 
