@@ -141,6 +141,18 @@ def test_follow_keeps_the_focus_on_its_button(page: Page) -> None:
     assert page.evaluate(FOCUS_SHOWN)
 
 
+def test_dismissing_a_suggestion_hands_the_focus_on(page: Page) -> None:
+    page.goto("/explore/people")
+    rows = page.locator("[data-dismiss-suggestion]")
+    before = rows.count()
+    assert before >= 1, "Ana has no suggestions to dismiss"
+    tab_to(page, "[data-dismiss-suggestion]")
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(before - 1)
+    assert active(page) != "body", "the focus fell to <body>"
+    assert not active(page).startswith("hidden "), active(page)
+
+
 def test_the_carousel_arrows_hand_the_focus_over_at_either_end(page: Page, people: People) -> None:
     page.goto(f"/p/{people.carousel_id}")
     prev, following = page.locator(".carousel-btn.prev"), page.locator(".carousel-btn.next")

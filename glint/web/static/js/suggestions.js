@@ -2,7 +2,7 @@
 // the screen is wide enough to show it, and the × that dismisses a suggestion for good.
 // Follow buttons in the rows are js/follow.js's.
 import { api, fetchFragment } from "./api.js";
-import { hydrate, toast } from "./dom.js";
+import { hold, hydrate, keepFocus, release, toast } from "./dom.js";
 
 const WIDE = window.matchMedia("(min-width: 1100px)");
 
@@ -34,15 +34,18 @@ function watchAside() {
 async function dismiss(button) {
   const row = button.closest("li");
   const section = button.closest("[data-suggestions]");
-  button.disabled = true;
+  if (!hold(button)) return;
   try {
     await api("POST", `/suggestions/users/${encodeURIComponent(button.dataset.dismissSuggestion)}/dismiss`);
   } catch (err) {
-    button.disabled = false;
+    release(button);
     toast(err.message);
     return;
   }
+  const neighbour = row.nextElementSibling || row.previousElementSibling;
   row.remove();
+  // The focus was on the ×, gone with its row: the next suggestion's × takes it, or a link.
+  keepFocus(neighbour?.querySelector("[data-dismiss-suggestion]") || section?.querySelector("a[href]"));
   if (section && !section.querySelector("[data-suggestion-list] li")) {
     const none = section.querySelector("[data-suggestions-none]");
     if (none) none.hidden = false;
