@@ -153,6 +153,18 @@ def test_dismissing_a_suggestion_hands_the_focus_on(page: Page) -> None:
     assert not active(page).startswith("hidden "), active(page)
 
 
+def test_send_to_goes_back_to_its_button(page: Page, people: People) -> None:
+    page.goto(f"/p/{people.carousel_id}")
+    tab_to(page, "[data-share-post]")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-share-dialog]")).to_be_visible()
+    assert page.evaluate("document.activeElement.matches('#share-username')"), active(page)
+    page.keyboard.type(people.ben.username)
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-share-dialog]")).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('[data-share-post]')"), active(page)
+
+
 def test_the_carousel_arrows_hand_the_focus_over_at_either_end(page: Page, people: People) -> None:
     page.goto(f"/p/{people.carousel_id}")
     prev, following = page.locator(".carousel-btn.prev"), page.locator(".carousel-btn.next")

@@ -1,7 +1,7 @@
 // "Send to…" on post cards: a small dialog to send the post to someone by username, or into
 // one of the viewer's recent conversations, as a post_share message.
 import { api } from "./api.js";
-import { h, toast } from "./dom.js";
+import { h, hold, release, toast } from "./dom.js";
 
 const dialog = document.querySelector("[data-share-dialog]");
 const meMeta = document.querySelector('meta[name="viewer-id"]');
@@ -101,13 +101,13 @@ if (dialog) {
       return;
     }
     const target = event.target.closest("[data-share-conversation]");
-    if (!target) return;
-    target.disabled = true;
+    if (!target || !hold(target)) return;
     try {
       await sendInto(target.dataset.shareConversation);
     } catch (err) {
-      target.disabled = false;
       showError(err.message);
+    } finally {
+      release(target);
     }
   });
   dialog.querySelector("[data-share-to]").addEventListener("submit", async (event) => {
