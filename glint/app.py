@@ -40,6 +40,7 @@ from glint.infra.logging import get_logger
 from glint.infra.metrics import Metrics
 from glint.infra.pubsub import PubSubUnavailable
 from glint.media.urls import MediaUrls
+from glint.web import rendering as web_rendering
 from glint.web import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -90,7 +91,8 @@ def create_app(
         app.state.runtime = runtime
     # Presentation, not an adapter: media URLs are signed here, at the edge, never in services.
     app.state.media_urls = MediaUrls(settings.effective_secret_key)
-    http_errors.install(app)
+    # Errors keep the JSON envelope under /api/; elsewhere (an unknown page) they are pages.
+    http_errors.install(app, error_page=web_rendering.error_page)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])

@@ -1,10 +1,18 @@
-"""Turns every failure into API.md's error envelope: {"error": {"code", "message", "fields"?}}."""
+"""Turns every failure into the API's error envelope, {"error": {"code", "message", "fields"?}}
+(docs/api.md), or into the web app's HTML error page for paths that are not the API's.
+
+The rule: `/api/…`, the API's signed media URLs (`/media/…`) and the operations endpoints answer
+JSON; every other path is a page, so an unknown one (`/explore/search`, `/a/b/c`, a missing
+file under `/static/`) gets the HTML "page not found". Page routes render their own errors
+(glint.web.rendering.WebRoute); this covers what no page route handles.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +38,24 @@ _STATUS_CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+# Paths whose clients are programs: their errors keep the JSON envelope.
+JSON_PREFIXES = ("/api/", "/media/")
+JSON_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+
+ErrorPage = Callable[[Request, int, str], Response]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+_PAGE_MESSAGES = {
+    404: "The link you followed may be broken, or the page may have been removed.",
+    405: "That page can't be used this way.",
+}
+
+
+def is_json_path(path: str) -> bool:
+    """Whether errors on this path are the API's JSON envelope (else an HTML page)."""
+    return path.startswith(JSON_PREFIXES) or path in JSON_PATHS
 
 
 def error_response(
@@ -99,10 +125,42 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "Something went wrong on our side.")
 
 
-def install(app: FastAPI) -> None:
-    """Register the envelope handlers on an app."""
-    app.add_exception_handler(GlintError, _glint_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+def _as_page(handler: Handler, error_page: ErrorPage) -> Handler:
+    """The handler for API paths; on page paths its error as the HTML error page instead."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        if is_json_path(request.url.path) or response.status_code >= 500:
+            return response
+        if isinstance(exc, StarletteHTTPException):  # no route: Starlette's bare "Not Found"
+            message = _PAGE_MESSAGES.get(exc.status_code, str(exc.detail))
+        else:
+            message = getattr(exc, "message", None) or _PAGE_MESSAGES.get(
+                response.status_code, "Something about that request isn't right."
+            )
+        try:
+            page = error_page(request, response.status_code, message)
+        except Exception:
+            log.exception("error_page_failed", path=request.url.path)
+            return response
+        for name in ("allow", "retry-after"):
+            if name in response.headers:
+                page.headers[name] = response.headers[name]
+        return page
+
+    return handle
+
+
+def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
+    """Register the envelope handlers on an app; with `error_page`, errors on paths that are
+    not the API's (is_json_path) become that HTML page."""
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (GlintError, _glint_error),
+        (RequestValidationError, _validation_error),
+        (StarletteHTTPException, _http_error),
+        (DBAPIError, _database_error),
+    ]
+    for exc_class, handler in handlers:
+        wrapped = _as_page(handler, error_page) if error_page is not None else handler
+        app.add_exception_handler(exc_class, wrapped)
     app.add_exception_handler(Exception, _unexpected_error)
