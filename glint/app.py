@@ -15,6 +15,7 @@ from glint.api import (
     admin_reports,
     admin_users,
     discovery,
+    docs,
     engagement,
     feeds,
     media,
@@ -84,7 +85,7 @@ def create_app(
         summary="An open-source photo-sharing platform.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # glint.api.docs serves /docs with Swagger UI's files from this server
         redoc_url=None,
     )
     if runtime is not None:
@@ -122,6 +123,7 @@ def create_app(
     # Operations endpoints answer at the root (for load balancers) and under the API prefix.
     app.include_router(ops.router)
     app.include_router(ops.router, prefix=API_PREFIX, include_in_schema=False)
+    app.include_router(docs.router)
     app.include_router(web_router.router)  # the web pages; their /{username} catch-all is last
     return app
 
