@@ -46,6 +46,16 @@ FOCUS_SHOWN = """() => {
     || (look.ring !== "none" && look.ring !== resting[i].ring));
 }"""
 
+# What a Tab reached: null when the focus came back to a control already seen (the page has
+# been gone round).
+TAB_STEP = """() => {
+  const el = document.activeElement;
+  window.__tabbed = window.__tabbed || new WeakSet();
+  if (window.__tabbed.has(el)) return null;
+  window.__tabbed.add(el);
+  return el === document.body ? "body" : el.outerHTML.slice(0, 120);
+}"""
+
 # What has the focus: "body" when it was lost.
 ACTIVE = """() => {
   const el = document.activeElement;
@@ -116,16 +126,48 @@ def active(page: Page) -> str:
     return str(page.evaluate(ACTIVE))
 
 
-def test_focus_shows_on_text_boxes_and_hidden_file_pickers(page: Page, people: People) -> None:
-    for path, selector in (
-        (f"/p/{people.carousel_id}", "form[data-comment-form] input[name=text]"),
-        ("/new", "[data-file-input]"),
-        ("/stories/new", "[data-story-file]"),
-        (f"/direct/t/{people.chat_id}", ".composer input[type=text]"),
+def unshown_focus(page: Page, limit: int = 300) -> list[str]:
+    """Tab round the whole page once: the controls whose focus does not show."""
+    unshown: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        what = page.evaluate(TAB_STEP)
+        if what is None:
+            return unshown
+        if what != "body" and not page.evaluate(FOCUS_SHOWN):
+            unshown.append(str(what))
+    raise AssertionError(f"{limit} Tabs did not go round {page.url}")
+
+
+def test_every_control_reached_by_tab_shows_the_focus(
+    browser: Browser, live: LiveServer, page: Page, people: People, photo: Path
+) -> None:
+    """Text boxes, the labels of hidden file pickers and filter choices, buttons, links."""
+    unshown: list[str] = []
+    for path in (
+        "/",
+        f"/p/{people.carousel_id}",
+        "/ben",
+        f"/direct/t/{people.chat_id}",
+        "/direct/new",
+        "/new",
+        "/stories/new",
+        "/accounts/edit",
+        "/accounts/password",
     ):
         page.goto(path)
-        tab_to(page, selector)
-        assert page.evaluate(FOCUS_SHOWN), f"no visible focus on {selector} at {path}"
+        unshown += [f"{path}: {what}" for what in unshown_focus(page)]
+        if path == "/new":  # then the photo's step: filters, caption, alt texts, place
+            page.set_input_files("[data-file-input]", str(photo))
+            expect(page.locator("[data-step=edit]")).to_be_visible()
+            page.evaluate("window.__tabbed = null")
+            unshown += [f"{path} (a photo picked): {what}" for what in unshown_focus(page)]
+    signed_out = _context(browser, live).new_page()
+    for path in ("/login", "/signup"):
+        signed_out.goto(path)
+        unshown += [f"{path}: {what}" for what in unshown_focus(signed_out)]
+    signed_out.context.close()
+    assert not unshown, "no visible focus on:\n" + "\n".join(unshown)
 
 
 def test_follow_keeps_the_focus_on_its_button(page: Page) -> None:
