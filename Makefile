@@ -2,6 +2,12 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# The targets below are the developers': they use the test and lint tools of pyproject's `dev`
+# group, which a plain `uv sync` / `uv run` leaves out (`[tool.uv] default-groups = []`, so
+# someone who only runs the server installs only what it needs). `--all-groups` on every run
+# also keeps uv from ever dropping them.
+SYNC := $(UV) sync --frozen --all-groups
+RUN := $(UV) run --frozen --all-groups
 PYTEST_ARGS ?=
 
 .PHONY: help
@@ -15,8 +21,8 @@ uv: ## Install uv (the package manager) when it is missing
 		python3 -m pip install --quiet --user --break-system-packages uv
 
 .PHONY: install
-install: uv ## Install Glint and its dev tools from the lock file into .venv
-	$(UV) sync --frozen
+install: uv ## Install Glint and its dev tools (every dependency group) from the lock file into .venv
+	$(SYNC)
 
 .PHONY: system-deps
 system-deps: ## Install Debian packages the browser tests (chromium) and bench-tray (wrk) need, when missing
@@ -45,72 +51,72 @@ node_modules/.installed: package-lock.json
 
 .PHONY: run
 run: install ## Start Glint on its embedded defaults at http://127.0.0.1:8000
-	$(UV) run --frozen glint serve
+	$(RUN) glint serve
 
 .PHONY: test
 test: install system-deps node-deps ## Install what the tests need and run the whole suite (both run modes)
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(RUN) pytest $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check, mypy (strict on glint/) and the import layers
-	$(UV) run --frozen ruff check .
-	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy
-	$(UV) run --frozen lint-imports
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) lint-imports
 
 .PHONY: format
 format: install ## Reformat and autofix with ruff
-	$(UV) run --frozen ruff format .
-	$(UV) run --frozen ruff check --fix .
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
 
 .PHONY: screenshots
 screenshots: install system-deps node-deps ## Drive Chromium through the web app; rewrite docs/screenshots/*.png
-	GLINT_SCREENSHOTS=1 $(UV) run --frozen pytest tests/web/test_browser.py tests/web/test_browser_stories.py -q
+	GLINT_SCREENSHOTS=1 $(RUN) pytest tests/web/test_browser.py tests/web/test_browser_stories.py -q
 
 .PHONY: migrate
 migrate: install ## Apply database migrations to the configured database
-	$(UV) run --frozen glint migrate
+	$(RUN) glint migrate
 
 .PHONY: bench-pipeline
 bench-pipeline: install ## Benchmark the image pipeline against bare Pillow (bench/results/pipeline.json)
-	$(UV) run --frozen python -m bench.pipeline
+	$(RUN) python -m bench.pipeline
 
 .PHONY: bench-upload
 bench-upload: install ## Upload acknowledgement latency, 8 uploaders of 4 MB, embedded and scale-out (bench/results/upload.json)
-	$(UV) run --frozen python -m bench.upload
+	$(RUN) python -m bench.upload
 
 .PHONY: bench-recovery
 bench-recovery: install ## Kill -9 with 8 uploads in flight, restart, time to published, both modes (bench/results/recovery.json)
-	$(UV) run --frozen python -m bench.recovery
+	$(RUN) python -m bench.recovery
 
 .PHONY: bench-stream
 bench-stream: install ## 1,000 WebSockets on one server: memory per socket, delivery p50/p99, group fan-out (bench/results/stream.*)
-	$(UV) run --frozen python -m bench.stream
+	$(RUN) python -m bench.stream
 
 .PHONY: bench-seed
 bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench seed; --help for sizes)
-	$(UV) run --frozen glint bench seed
+	$(RUN) glint bench seed
 
 .PHONY: bench-feed
 bench-feed: install system-deps ## /feed at the 1M seed under wrk beside /healthz and /auth/me; cold, naive, fan-out (bench/results/feed-scaleout.*)
-	$(UV) run --frozen glint bench feed
+	$(RUN) glint bench feed
 
 .PHONY: profile-feed
 profile-feed: install system-deps ## py-spy flame graph of glint serve while wrk drives /feed at the 1M seed (bench/results/profile-*.svg)
-	$(UV) run --frozen glint bench profile --path /api/v1/feed
+	$(RUN) glint bench profile --path /api/v1/feed
 
 .PHONY: bench-tray
 bench-tray: install system-deps ## Story tray at the seeded data, 7,500 follows: warm, cold, fallback, naive SQL (bench/results/tray.*)
-	$(UV) run --frozen glint bench tray
+	$(RUN) glint bench tray
 
 .PHONY: bench-search
 bench-search: install system-deps ## Typeahead, caption search, suggestions at the 1M seed beside /healthz and naive SQL; indexing posts/s (bench/results/search.*)
-	$(UV) run --frozen glint bench search
+	$(RUN) glint bench search
 
 .PHONY: bench-feed-embedded
 bench-feed-embedded: install system-deps ## Seed SQLite (10k users / 100k posts), then the same feed benchmark embedded, 1 worker, 4 connections
-	$(UV) run --frozen glint bench seed --embedded
-	$(UV) run --frozen glint bench feed --embedded --workers 1 --connections 4
+	$(RUN) glint bench seed --embedded
+	$(RUN) glint bench feed --embedded --workers 1 --connections 4
 
 .PHONY: check
 check: lint test ## Everything CI runs, and the linters

@@ -14,7 +14,7 @@ glibc's heap is told to keep freed memory, for both: otherwise whichever runs af
 pays for the page faults of memory the other returned to the kernel (interleaved, that made
 Glint look ~10 ms slower than either runs in a process of its own). Faults per run are reported.
 
-    uv run python -m bench.pipeline [--runs 15] [--out bench/results/pipeline.json]
+    uv run --all-groups python -m bench.pipeline [--runs 15] [--out bench/results/pipeline.json]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ and time until every accepted post is published. Both run modes, real processes:
 - scale-out: a `glint worker` killed and a new one started, with no `glint scheduler` running
   (RabbitMQ redelivers; a job still leased by the dead worker is claimed when its lease ends).
 
-    uv run python -m bench.recovery [--mode both|embedded|scaleout] [--uploads 8]
+    uv run --all-groups python -m bench.recovery [--mode both|embedded|scaleout] [--uploads 8]
 
 The scale-out run needs the machine's PostgreSQL, Redis and RabbitMQ (tests/conftest.py URLs);
 it makes a database and a queue of its own and removes them after. Results go to

@@ -20,7 +20,7 @@ Then, with the server stopped, in this process on the same data (no HTTP):
 - the naive alternative: one SQL query, follows ⋈ stories (live, audience, seen state),
   grouped by author and ordered, timed with asyncpg.
 
-    uv run glint bench tray [--viewers 100] [--following 7500] [--database glint_bench]
+    uv run --all-groups glint bench tray [--viewers 100] [--following 7500] [--database glint_bench]
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ embedded and scale-out (PostgreSQL, Redis, RabbitMQ and a `glint worker`), one a
 The request path stores the original and enqueues its job; it never decodes the whole image.
 The embedded server processes the photos in the same process meanwhile, as it would in life.
 
-    uv run python -m bench.upload [--requests 160] [--concurrency 8]
+    uv run --all-groups python -m bench.upload [--requests 160] [--concurrency 8]
 """
 
 from __future__ import annotations
