@@ -1,7 +1,7 @@
 // Times in the reader's own time zone. The server writes <time datetime="…Z"> with a relative
 // label ("5m", "3h", "2d") and a UTC title as the fallback; here the label is recomputed from
 // the ISO timestamp (and kept fresh each minute) and the title becomes the full local date.
-// A <time data-abs> shows the full local date as its text instead.
+// A <time data-abs>, or one whose text is its title (a full date), shows the full local date.
 import { onHydrate } from "./dom.js";
 
 const RELATIVE = "time[datetime][title]:not([data-story-time]), time[datetime][data-rel]";
@@ -36,7 +36,9 @@ function localise(root) {
   for (const el of root.querySelectorAll(RELATIVE)) {
     const when = parsed(el);
     if (!when) continue;
-    el.textContent = relativeLabel(when, now);
+    const absolute = el.dataset.localised === "abs" || el.textContent.trim() === el.title.trim();
+    el.dataset.localised = absolute ? "abs" : "rel";
+    el.textContent = absolute ? fullLabel(when) : relativeLabel(when, now);
     el.title = fullLabel(when);
   }
   for (const el of root.querySelectorAll(ABSOLUTE)) {
