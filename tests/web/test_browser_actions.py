@@ -174,7 +174,10 @@ def test_like_and_delete_a_comment(browser: Browser, live: LiveServer) -> None:
     expect(dora_page.locator(f"[data-comment-like='{comment_id}']")).to_have_attribute(
         "aria-pressed", "true"
     )
-    # The post's author deletes it.
+    # The post's author deletes it (Delete sits in the comment's line: its form is inside it).
+    meta = dora_page.locator(f"#c-{comment_id} .comment-meta")
+    expect(meta.locator(f"[data-delete-comment='{comment_id}']")).to_have_count(1)
+    expect(meta.get_by_role("link", name="Report")).to_have_count(1)
     dora_page.locator(f"[data-delete-comment='{comment_id}']").click()
     expect(dora_page.locator(f"#c-{comment_id}")).to_have_count(0)
     comments = _call(live, dora, "GET", f"/posts/{post_id}/comments")["items"]

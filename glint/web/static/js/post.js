@@ -142,7 +142,7 @@ function commentNode(comment, isReply) {
       { class: "comment-main" },
       h("p", { class: "comment-text" }, h("a", { class: "username", href: `/${author}` }, author), " ", linkified(comment.text)),
       h(
-        "p",
+        "div",
         { class: "comment-meta muted" },
         h("time", { datetime: comment.created_at, "data-rel": "" }, "just now"),
         h("span", { "data-comment-likes": comment.id, hidden: true }, "0 likes"),
