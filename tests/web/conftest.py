@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from glint.infra import runtime as runtime_mod
 from tests.conftest import IN_CI, base_settings
+from tests.factories import images
 from tests.factories.accounts import TestUser
 from tests.live import ROOT, LiveServer, settings_env
 
@@ -87,6 +88,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
     yield chromium
     chromium.close()
+
+
+@pytest.fixture(scope="session")
+def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JPEG on disk, for the browser tests' file pickers."""
+    path = tmp_path_factory.mktemp("photo") / "photo.jpg"
+    path.write_bytes(images.jpeg(1200, 900))
+    return path
 
 
 @contextlib.contextmanager

@@ -19,7 +19,6 @@ from typing import Any, Literal
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
-from tests.factories import images
 from tests.live import ROOT, LiveServer
 from tests.web.conftest import live_server
 from tests.web.test_browser import Member, _call, _context, _publish, _register
@@ -72,14 +71,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`glint serve`, embedded, with a data folder of its own (per test module)."""
     with live_server(tmp_path_factory, "web-a11y") as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A photo to pick in the composers."""
-    path = tmp_path_factory.mktemp("a11y-photo") / "photo.jpg"
-    path.write_bytes(images.jpeg(1200, 900))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -317,13 +308,13 @@ def check_every_state(page: Page, url: str, then: Action | None, photo: Path) ->
 def test_no_serious_or_critical_axe_results(
     pages: dict[str | None, Page],
     seeded: Seeded,
-    photo: Path,
+    photo_file: Path,
     name: str,
     who: str | None,
     path: str,
 ) -> None:
     url = path.format(post=seeded.post_id, carousel=seeded.carousel_id, chat=seeded.conversation_id)
     page = pages[who]
-    found = check_every_state(page, url, STATES.get(name), photo)
+    found = check_every_state(page, url, STATES.get(name), photo_file)
     assert not found, f"axe: {len(found)} serious/critical results on {url}\n" + describe(found)
     assert page.locator("h1").count() >= 1, f"{url} has no h1"

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.factories import images
 from tests.live import LiveServer
 from tests.web.conftest import live_server
 from tests.web.test_browser import Member, _call, _context, _publish, _register
@@ -106,13 +105,6 @@ def page(browser: Browser, live: LiveServer, people: People) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keyboard-photo") / "photo.jpg"
-    path.write_bytes(images.jpeg(1200, 900))
-    return path
-
-
 def tab_to(page: Page, selector: str, limit: int = 80) -> None:
     """Press Tab until the element matching the selector has the focus."""
     for _ in range(limit):
@@ -140,7 +132,7 @@ def unshown_focus(page: Page, limit: int = 300) -> list[str]:
 
 
 def test_every_control_reached_by_tab_shows_the_focus(
-    browser: Browser, live: LiveServer, page: Page, people: People, photo: Path
+    browser: Browser, live: LiveServer, page: Page, people: People, photo_file: Path
 ) -> None:
     """Text boxes, the labels of hidden file pickers and filter choices, buttons, links."""
     unshown: list[str] = []
@@ -158,7 +150,7 @@ def test_every_control_reached_by_tab_shows_the_focus(
         page.goto(path)
         unshown += [f"{path}: {what}" for what in unshown_focus(page)]
         if path == "/new":  # then the photo's step: filters, caption, alt texts, place
-            page.set_input_files("[data-file-input]", str(photo))
+            page.set_input_files("[data-file-input]", str(photo_file))
             expect(page.locator("[data-step=edit]")).to_be_visible()
             page.evaluate("window.__tabbed = null")
             unshown += [f"{path} (a photo picked): {what}" for what in unshown_focus(page)]
@@ -219,10 +211,10 @@ def test_the_carousel_arrows_hand_the_focus_over_at_either_end(page: Page, peopl
     assert page.evaluate("document.activeElement.matches('.carousel-btn.next')"), active(page)
 
 
-def test_picking_removing_and_sharing_photos_keep_the_focus(page: Page, photo: Path) -> None:
+def test_picking_removing_and_sharing_photos_keep_the_focus(page: Page, photo_file: Path) -> None:
     page.goto("/new")
     tab_to(page, "[data-file-input]")
-    page.set_input_files("[data-file-input]", [str(photo), str(photo)])
+    page.set_input_files("[data-file-input]", [str(photo_file), str(photo_file)])
     expect(page.locator("[data-step=edit]")).to_be_visible()
     assert page.evaluate("document.activeElement.matches('[data-index=\"0\"]')"), active(page)
     tab_to(page, "[data-remove='0']")
@@ -240,10 +232,10 @@ def test_picking_removing_and_sharing_photos_keep_the_focus(page: Page, photo: P
     assert page.evaluate("document.activeElement.matches('[data-upload-status]')"), active(page)
 
 
-def test_sharing_a_story_keeps_the_focus(page: Page, photo: Path) -> None:
+def test_sharing_a_story_keeps_the_focus(page: Page, photo_file: Path) -> None:
     page.goto("/stories/new")
     tab_to(page, "[data-story-file]")
-    page.set_input_files("[data-story-file]", str(photo))
+    page.set_input_files("[data-story-file]", str(photo_file))
     expect(page.locator("[data-story-preview-photo]")).to_be_visible()
     tab_to(page, "[data-story-share]")
     page.keyboard.press("Enter")
