@@ -187,7 +187,7 @@ def test_like_and_delete_a_comment(browser: Browser, live: LiveServer) -> None:
     dora_page.context.close()
 
 
-def test_the_post_menu_in_the_feed(browser: Browser, live: LiveServer) -> None:
+def test_the_post_menu_in_the_feed(browser: Browser, live: LiveServer, shots_dir: Path) -> None:
     watcher = Watcher()
     rae, sam, tom = _register(live, "rae"), _register(live, "sam"), _register(live, "tom")
     sams = _publish(live, sam, "Sam's boat", "sunset")
@@ -202,6 +202,9 @@ def test_the_post_menu_in_the_feed(browser: Browser, live: LiveServer) -> None:
         page.wait_for_timeout(300)
         page.reload()
     expect(page.locator(".card")).to_have_count(3)
+    _menu(page, f"#post-{sams}")
+    page.screenshot(path=str(shots_dir / "post-menu-360.png"))
+    page.keyboard.press("Escape")
 
     # Mute from a card: the item turns into Unmute, the focus stays on the menu's button.
     _menu(page, f"#post-{sams}").get_by_role("button", name="Mute sam").click()
@@ -222,7 +225,9 @@ def test_the_post_menu_in_the_feed(browser: Browser, live: LiveServer) -> None:
     page.context.close()
 
 
-def test_the_likers_list_and_following_from_it(browser: Browser, live: LiveServer) -> None:
+def test_the_likers_list_and_following_from_it(
+    browser: Browser, live: LiveServer, shots_dir: Path
+) -> None:
     watcher = Watcher()
     fay, gus, hal = _register(live, "fay"), _register(live, "gus"), _register(live, "hal")
     post_id = _publish(live, fay, "Market day", "lemons")
@@ -239,6 +244,7 @@ def test_the_likers_list_and_following_from_it(browser: Browser, live: LiveServe
     follow.click()
     expect(follow).to_have_text("Following")
     assert _call(live, gus, "GET", "/users/hal")["relationship"]["following"] is True
+    page.screenshot(path=str(shots_dir / "likers-360.png"))
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f"a[data-likers='{post_id}']")).to_be_focused()
@@ -303,7 +309,7 @@ def test_follow_back_from_a_notification_and_counts_say_one_follower(
         each.context.close()
 
 
-def test_report_a_post_from_its_menu(browser: Browser, live: LiveServer) -> None:
+def test_report_a_post_from_its_menu(browser: Browser, live: LiveServer, shots_dir: Path) -> None:
     watcher = Watcher()
     lea, max_ = _register(live, "lea"), _register(live, "max")
     post_id = _publish(live, lea, "Cheap sunglasses, click here", "sunset")
@@ -317,6 +323,7 @@ def test_report_a_post_from_its_menu(browser: Browser, live: LiveServer) -> None
     expect(dialog.get_by_role("heading")).to_have_text("Report this post")
     dialog.get_by_label("It's spam").check()
     dialog.locator("textarea[name=text]").fill("Links to a shop")
+    page.screenshot(path=str(shots_dir / "report-360.png"))
     dialog.get_by_role("button", name="Submit report").click()
     expect(dialog.get_by_role("heading")).to_have_text("Thanks for reporting")
     dialog.get_by_role("button", name="Done").click()
