@@ -351,3 +351,34 @@ async def test_grid_tiles_offer_the_square_thumbnail_and_sharp_crops(
     urls = post["media"][0]["jpeg_urls"]
     assert urls["small"].split("?")[0] not in tile.group(1)
     assert sizes.group(1).startswith("(min-width: 975px) 309px")
+
+
+async def test_odd_input_never_makes_a_500(client: httpx.AsyncClient, web: WebFactory) -> None:
+    alice = await register(client, "alice")
+    post = await post_factory.published_post(client, alice)
+    browser = web(alice)
+    token = {"csrf_token": alice.csrf_token}
+    huge = "9" * 40
+    cases = [
+        ("post", f"/p/{post['id']}/edit", {**token, "caption": "nul \x00 here"}, 422),
+        ("post", f"/p/{huge}/edit", token, 404),
+        ("get", f"/p/{huge}/delete", None, 404),
+        ("post", f"/c/{huge}/like", token, 404),
+        ("post", f"/c/{huge}/report", {**token, "reason": "spam"}, 404),
+        ("post", f"/{'x' * 300}/block", token, 404),
+        ("get", f"/{'x' * 300}/report", None, 404),
+        ("post", f"/p/{post['id']}/report", {**token, "reason": "x" * 5000}, 422),
+        ("get", f"/p/{huge}/likes", None, 404),
+        ("get", f"/p/{post['id']}/likes?cursor={'a' * 5000}", None, 400),
+        ("post", "/new/preview", {**token, "image": "not a file"}, 422),
+        ("post", "/new/preview", {**token}, 422),
+    ]
+    for method, path, data, status in cases:
+        response = await (browser.post(path, data=data) if method == "post" else browser.get(path))
+        assert response.status_code == status, (path, response.status_code, response.text[:200])
+        assert response.headers["content-type"].startswith("text/html"), path
+    png = images.png_header_only(50000, 50000)
+    bomb = await browser.post(
+        "/new/preview", data=token, files={"image": ("big.png", png, "image/png")}
+    )
+    assert bomb.status_code == 422
