@@ -210,7 +210,13 @@ async def _like_comment_follow(session: AsyncSession, rt: Runtime, scene: Scene)
     _, liked = await engagement.like_post(session, ids=rt.ids, viewer=fan, post_id=post_id)
     assert liked
     await engagement.add_comment(
-        session, ids=rt.ids, viewer=fan, post_id=post_id, text="lovely @friend", parent_id=None
+        session,
+        ids=rt.ids,
+        viewer=fan,
+        post_id=post_id,
+        text="lovely @friend",
+        parent_id=None,
+        guard=engagement.CommentGuard.of(rt.settings),
     )
     status, followed = await social_service.follow(session, ids=rt.ids, viewer=fan, target=author)
     assert (status, followed) == ("following", True)
