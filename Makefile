@@ -9,6 +9,8 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 SYNC := $(UV) sync --frozen --all-groups
 RUN := $(UV) run --frozen --all-groups
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each has its own databases, Redis prefix and queue.
+TEST_WORKERS ?= 2
 
 .PHONY: help
 help: ## List the targets with what they do
@@ -54,8 +56,8 @@ run: install ## Start Glint on its embedded defaults at http://127.0.0.1:8000
 	$(RUN) glint serve
 
 .PHONY: test
-test: install system-deps node-deps ## Install what the tests need and run the whole suite (both run modes)
-	$(RUN) pytest $(PYTEST_ARGS)
+test: install system-deps node-deps ## Install what the tests need and run the whole suite (both run modes, TEST_WORKERS processes)
+	$(RUN) pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check, mypy (strict on glint/) and the import layers

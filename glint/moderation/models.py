@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from glint.errors import Conflict
 from glint.infra.db import Base, UTCDateTime
 
-REASONS = (
+Reason = Literal[
     "spam",
     "harassment",
     "hate",
@@ -29,8 +30,10 @@ REASONS = (
     "misinformation",
     "intellectual_property",
     "other",
-)
-TARGET_TYPES = ("post", "comment", "user", "message", "story")
+]
+TargetType = Literal["post", "comment", "user", "message", "story"]
+REASONS: tuple[str, ...] = get_args(Reason)
+TARGET_TYPES: tuple[str, ...] = get_args(TargetType)
 # What a moderator can take down (a user is banned instead).
 CONTENT_TYPES = ("post", "comment", "message", "story")
 

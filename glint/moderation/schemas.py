@@ -8,20 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import StringConstraints
 
 from glint.accounts.schemas import MeOut, Role, UserSummary
+from glint.moderation.models import Reason, TargetType
 from glint.schemas import Id, InputSchema, Schema, Timestamp
 
-TargetType = Literal["post", "comment", "user", "message", "story"]
-Reason = Literal[
-    "spam",
-    "harassment",
-    "hate",
-    "nudity",
-    "violence",
-    "self_harm",
-    "misinformation",
-    "intellectual_property",
-    "other",
-]
 ActionName = Literal["dismiss", "remove_content", "ban_user"]
 Why = Annotated[str, StringConstraints(max_length=500)]
 

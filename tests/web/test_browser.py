@@ -596,7 +596,8 @@ def test_explore_and_sign_in_pages(
     tiles = page.locator(".grid-explore .tile")
     deadline = time.monotonic() + 45  # explore is recomputed in the background
     page.goto("/explore")
-    while tiles.count() == 0 and time.monotonic() < deadline:
+    # A post joins explore as it is published: wait for all three of Carol's.
+    while tiles.count() < 3 and time.monotonic() < deadline:
         page.wait_for_timeout(1000)
         page.reload()
     expect(tiles.first).to_be_visible()
