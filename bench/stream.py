@@ -8,7 +8,8 @@ Figures, in one run against one server:
 - group fan-out: one message to a 32-member group until all 31 others have it;
 - the naive alternative: a client polling its conversation every second instead.
 
-    uv run --all-groups python -m bench.stream [--connections 1000] [--messages 300] [--mode embedded|scaleout]
+    uv run --all-groups python -m bench.stream [--connections 1000] [--messages 300]
+        [--mode embedded|scaleout]
 """
 
 from __future__ import annotations
