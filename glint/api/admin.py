@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -23,18 +24,12 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 @router.get("/stats")
 async def dashboard(admin: AdminUser, runtime: RuntimeDep, session: SessionDep) -> StatsOut:
     """The figures of the admin dashboard, with published posts per day for 30 days."""
-    figures = await stats.gather(session)
+    figures = dataclasses.asdict(await stats.gather(session))
+    days = figures.pop("posts_per_day")
     return StatsOut(
-        users=figures.users,
-        posts=figures.posts,
-        posts_24h=figures.posts_24h,
-        active_sessions=figures.active_sessions,
-        queue_depth=figures.queue_depth,
-        failed_jobs=figures.failed_jobs,
+        **figures,
         storage_bytes=await runtime.storage.total_bytes(),
-        open_reports=figures.open_reports,
-        banned_users=figures.banned_users,
-        posts_per_day=[DayCount(day=day, posts=n) for day, n in figures.posts_per_day],
+        posts_per_day=[DayCount(day=day, posts=n) for day, n in days],
     )
 
 
