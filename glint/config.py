@@ -26,6 +26,8 @@ MIN_SECRET_LENGTH = 32
 RateLimitAction = Literal[
     "failed_logins",
     "registrations",
+    "second_factor",
+    "emails",
     "posts",
     "stories",
     "follows",
@@ -141,6 +143,16 @@ class Settings(BaseSettings):
         default="5/minute", description="Failed logins per IP and per account."
     )
     rate_limit_registrations: str = Field(default="5/hour", description="Sign-ups per IP.")
+    rate_limit_second_factor: str = Field(
+        default="5/15 minutes",
+        description="Wrong two-factor codes per account (sign-in's second step, and the "
+        "checks of delete and disable).",
+    )
+    rate_limit_emails: str = Field(
+        default="5/hour",
+        description="E-mails asked for (password resets, verification links) per IP and per "
+        "address.",
+    )
     rate_limit_posts: str = Field(default="10/hour", description="New posts per user.")
     rate_limit_stories: str = Field(default="20/hour", description="New stories per user.")
     rate_limit_follows: str = Field(default="30/hour", description="Follows per user.")
@@ -166,6 +178,37 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         description="A new account's comment with this many links waits for review (0: never).",
+    )
+    # --- Account data ownership: deletion, exports
+    account_deletion_grace_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Days a deleted account waits (hidden, and restored by signing in) before "
+        "everything it made is removed; 0 removes it at once.",
+    )
+    export_ttl_days: int = Field(
+        default=7, ge=1, le=90, description="Days a finished data export can be downloaded."
+    )
+    # --- E-mail: embedded writes .eml files into the data folder's outbox; SMTP once a host is set
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address members reach Glint at; the links in e-mails start with it.",
+    )
+    mail_from: str = Field(
+        default="Glint <no-reply@localhost>", description="The From: of every e-mail Glint sends."
+    )
+    smtp_host: str = Field(
+        default="", description="SMTP server to send e-mail through; empty: the file outbox."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field(default="", description="SMTP login; empty: no AUTH.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS (refuse if absent)."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one SMTP exchange may take."
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -287,6 +330,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
     @field_validator("redis_url")
     @classmethod
     def _check_redis_url(cls, value: str) -> str:
@@ -311,6 +361,8 @@ class Settings(BaseSettings):
     @field_validator(
         "rate_limit_failed_logins",
         "rate_limit_registrations",
+        "rate_limit_second_factor",
+        "rate_limit_emails",
         "rate_limit_posts",
         "rate_limit_stories",
         "rate_limit_follows",

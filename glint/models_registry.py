@@ -20,6 +20,7 @@ def metadata() -> sa.MetaData:
     from glint.messaging import models as _messaging  # noqa: F401
     from glint.moderation import models as _moderation  # noqa: F401
     from glint.notifications import models as _notifications  # noqa: F401
+    from glint.ownership import models as _ownership  # noqa: F401
     from glint.posts import models as _posts  # noqa: F401
     from glint.social import models as _social  # noqa: F401
     from glint.stories import models as _stories  # noqa: F401

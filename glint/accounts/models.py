@@ -38,7 +38,18 @@ class User(Base):
     # Why, and until when (none: until an admin lifts it); lifted by a periodic job.
     ban_reason: Mapped[str | None] = mapped_column(sa.String(500), default=None)
     banned_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Deletion: asked for at deleted_at (the account is hidden from then on); purged by a job
+    # once purge_after passes; signing in before then cancels it (see DeletionStatus).
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    deletion_status: Mapped[str | None] = mapped_column(sa.String(16), default=None)
+    purge_after: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Two-factor sign-in (TOTP): the confirmed secret, one awaiting its first code, and the
+    # last time step accepted (a code is good once).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
 
     __table_args__ = (
         sa.CheckConstraint("role IN ('user', 'verified', 'moderator', 'admin')", name="role"),
@@ -78,6 +89,58 @@ class AuthSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(sa.String(256), default="")
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    # How it signed in: "password", "totp" (password + code) or "recovery" (password + a
+    # recovery code); shown in the sessions list.
+    factor: Mapped[str] = mapped_column(sa.String(16), default="password")
+
+
+class RecoveryCode(Base):
+    """One of the ten single-use codes that replace the second factor; stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AccountToken(Base):
+    """A single-use token sent by e-mail (address verification, password reset); only its
+    hash is stored, with the address it was sent to and when it stops working."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
+    )
+
+
+class UsernameReservation(Base):
+    """A username given up by a rename: nobody else may take it until `until`, and its
+    profile URL redirects to the new name meanwhile."""
+
+    __tablename__ = "username_reservations"
+
+    username: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 def active_accounts() -> sa.ColumnElement[bool]:

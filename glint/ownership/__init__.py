@@ -1,0 +1,1 @@
+"""What a member owns of their account: the export of all their data, and its deletion."""
