@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +26,13 @@ _TYPES_BY_EXTENSION = {
     ".json": "application/json",
     ".zip": "application/zip",
 }
+# Streamed writes go up in parts of this size (S3 wants at least 5 MiB per part but the last),
+# at most two at a time: the memory a streamed upload holds stays near 2 parts.
+STREAM_PART_BYTES = 8 * 1024 * 1024
+STREAM_PARTS_IN_FLIGHT = 2
+# Streamed reads fetch one range per chunk: each is its own short request, so a slow reader
+# never outlives the client's timeout the way one long body would.
+STREAM_READ_BYTES = 1024 * 1024
 
 
 class ObjectNotFound(KeyError):
@@ -71,6 +78,15 @@ class ObjectStore(Protocol):
 
     async def head(self, key: str) -> ObjectMeta:
         """An object's metadata; ObjectNotFound when missing."""
+        ...
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        """Store an object from chunks without holding it whole; its size. Nothing is left
+        under the key when the chunks raise (their error passes through)."""
+        ...
+
+    def iter_bytes(self, key: str, *, chunk_size: int = STREAM_READ_BYTES) -> AsyncIterator[bytes]:
+        """An object's bytes in chunks of at most chunk_size; ObjectNotFound when missing."""
         ...
 
     async def delete_many(self, keys: Sequence[str]) -> None:
@@ -150,6 +166,35 @@ class ObstoreObjectStore:
         except (BaseError, OSError) as exc:
             raise StorageUnavailable(str(exc)) from exc
         return self._meta(key, meta, None)
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        """Store an object from chunks (a multipart upload on S3); its size in bytes."""
+        attributes: Any = {"Content-Type": content_type} if self._keeps_content_type else None
+        size = 0
+        try:
+            # Leaving the writer on an exception aborts the upload: no partial object remains.
+            async with obstore.open_writer_async(
+                self._store,
+                check_key(key),
+                attributes=attributes,
+                buffer_size=STREAM_PART_BYTES,
+                max_concurrency=STREAM_PARTS_IN_FLIGHT,
+            ) as writer:
+                async for chunk in chunks:
+                    if chunk:
+                        await writer.write(chunk)
+                        size += len(chunk)
+        except (BaseError, OSError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+        return size
+
+    async def iter_bytes(
+        self, key: str, *, chunk_size: int = STREAM_READ_BYTES
+    ) -> AsyncIterator[bytes]:
+        """An object's bytes, one ranged read per chunk."""
+        size = (await self.head(key)).size
+        for start in range(0, size, chunk_size):
+            yield await self.get_range(key, start, min(start + chunk_size, size))
 
     def _meta(self, key: str, meta: Any, content_type: Any) -> ObjectMeta:
         return ObjectMeta(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from glint.infra.storage import (
+    STREAM_PART_BYTES,
     ObjectNotFound,
     ObstoreObjectStore,
     StorageUnavailable,
@@ -97,3 +98,49 @@ async def test_dead_s3_is_unavailable_fast(tmp_path: Path) -> None:
 def test_bad_urls(tmp_path: Path, url: str) -> None:
     with pytest.raises(ValueError, match="storage URL"):
         open_object_store(url, data_dir=tmp_path)
+
+
+async def _chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+        await asyncio.sleep(0)
+
+
+async def test_put_stream_and_iter_bytes_roundtrip(store: ObstoreObjectStore) -> None:
+    # Larger than one upload part, in uneven chunks: the parts are cut where the store likes.
+    parts = [bytes([n % 251]) * (700_000 + n * 13) for n in range(14)]
+    data = b"".join(parts)
+    size = await store.put_stream("exports/1/2.zip", _chunks(parts), content_type="application/zip")
+    assert size == len(data) > STREAM_PART_BYTES
+    assert (await store.head("exports/1/2.zip")).content_type == "application/zip"
+    assert (await store.get("exports/1/2.zip")).data == data
+    read = [chunk async for chunk in store.iter_bytes("exports/1/2.zip", chunk_size=1_000_000)]
+    assert b"".join(read) == data
+    assert all(len(chunk) == 1_000_000 for chunk in read[:-1]) and 0 < len(read[-1]) <= 1_000_000
+
+
+async def test_small_and_empty_streams(store: ObstoreObjectStore) -> None:
+    assert await store.put_stream("s/a.json", _chunks([b"{", b"", b"}"]), content_type="x") == 2
+    assert [c async for c in store.iter_bytes("s/a.json")] == [b"{}"]
+    assert await store.put_stream("s/empty.json", _chunks([]), content_type="x") == 0
+    assert [c async for c in store.iter_bytes("s/empty.json")] == []
+
+
+async def test_failed_stream_leaves_nothing(store: ObstoreObjectStore) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x" * (STREAM_PART_BYTES + 10)  # one part already uploaded
+        raise RuntimeError("the producer failed")
+
+    with pytest.raises(RuntimeError, match="producer failed"):
+        await store.put_stream("exports/9/1.zip", broken(), content_type="application/zip")
+    assert await store.list_keys("exports/9") == []
+    with pytest.raises(ObjectNotFound):
+        await store.head("exports/9/1.zip")
+
+
+async def test_iter_bytes_of_missing_object(store: ObstoreObjectStore) -> None:
+    with pytest.raises(ObjectNotFound):
+        async for _ in store.iter_bytes("nope/x.zip"):
+            pass
+    with pytest.raises(ValueError, match="invalid storage key"):
+        await store.put_stream("../x.zip", _chunks([b"1"]), content_type="x")
