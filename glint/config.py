@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="How long one SMTP exchange may take."
     )
+    smtp_ca_file: str = Field(
+        default="",
+        description="PEM file of the authorities whose certificates the SMTP server may "
+        "present (a private relay's own CA); empty: the system's.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.",

@@ -21,6 +21,7 @@ from glint.infra import eventlog as eventlog_mod
 from glint.infra import events, queue, queue_workers, redis_client
 from glint.infra import hub as hub_mod
 from glint.infra import ids as ids_mod
+from glint.infra import mail as mail_mod
 from glint.infra import pubsub as pubsub_mod
 from glint.infra import ratelimit as ratelimit_mod
 from glint.infra import timelines as timelines_mod
@@ -56,6 +57,8 @@ class Runtime:
     hub: hub_mod.Hub
     # token hash → resolved session, per process (evicted everywhere by the hub's control channel)
     session_cache: SessionCache[Any]
+    # E-mail: the data folder's outbox embedded, SMTP once a host is configured
+    mailer: mail_mod.Mailer
     metrics: Metrics = field(default_factory=Metrics)
     # Time rules (story expiry, …) read this clock; tests swap in one they can move.
     clock: Clock = field(default_factory=SystemClock)
@@ -218,6 +221,7 @@ async def start(settings: Settings) -> Runtime:
         eventlog=eventlog,
         hub=hub,
         session_cache=session_cache,
+        mailer=mail_mod.open_mailer(settings),
         redis=redis,
     )
     jobs.bind(runtime)
