@@ -28,6 +28,8 @@ from glint.moderation import events as moderation_events
 from glint.moderation import jobs as moderation_jobs
 from glint.notifications import events as notifications_events
 from glint.notifications import jobs as notifications_jobs
+from glint.ownership import events as ownership_events
+from glint.ownership import jobs as ownership_jobs
 from glint.posts import events as posts_events
 from glint.posts import jobs as posts_jobs
 from glint.realtime import jobs as realtime_jobs
@@ -248,6 +250,17 @@ def _subscribe_moderation(events: EventBus) -> None:
     )
 
 
+def _subscribe_exports(events: EventBus) -> None:
+    """A requested data export is built (retried from the start; its death marks it failed)."""
+    events.subscribe(
+        ownership_events.ExportRequested,
+        ownership_jobs.build_export,
+        name="ownership.export",
+        max_attempts=3,
+        on_dead=ownership_jobs.export_not_built,
+    )
+
+
 def _subscribe_stream(events: EventBus) -> None:
     """What people see live: each event reaches the devices of those it concerns at once."""
 
@@ -283,6 +296,7 @@ def _schedule(jobs: JobRegistry) -> None:
     jobs.periodic("posts.reconcile_counts", every_seconds=HOUR)(_reconcile_post_counts)
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
     jobs.periodic("moderation.lift_bans", every_seconds=60.0)(moderation_jobs.lift_expired_bans)
+    jobs.periodic("ownership.expire_exports", every_seconds=HOUR)(ownership_jobs.expire_exports)
 
 
 async def _trim_stream_log(runtime: Runtime) -> None:
@@ -314,6 +328,7 @@ def install() -> None:
     _subscribe_messaging(bus)
     _subscribe_stories(bus)
     _subscribe_moderation(bus)
+    _subscribe_exports(bus)
     _subscribe_stream(bus)
     _schedule(registry)
     bus.wired = True

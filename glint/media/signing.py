@@ -1,4 +1,7 @@
-"""Signed, expiring media URLs, stable within a time window so browsers and CDNs can cache them."""
+"""Signed, expiring media URLs, stable within a time window so browsers and CDNs can cache them.
+
+The signature itself binds any message (a key, an export and its owner) to an expiry time.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ class InvalidSignature(Exception):
         self.reason = reason
 
 
-def _mac(key: str, exp: int, secret: bytes) -> str:
+def signature(key: str, exp: int, secret: bytes) -> str:
+    """The HMAC of a message and its expiry time, URL-safe."""
     digest = hmac.new(secret, f"{key}\n{exp}".encode(), hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
@@ -34,7 +38,7 @@ def sign_media_path(
     """`/media/{key}?exp=..&sig=..`, the same for every call within one window."""
     current = time.time() if now is None else now
     exp = math.ceil(current / window_seconds) * window_seconds + ttl_seconds
-    return f"/media/{quote(key)}?exp={exp}&sig={_mac(key, exp, secret)}"
+    return f"/media/{quote(key)}?exp={exp}&sig={signature(key, exp, secret)}"
 
 
 def verify_media_signature(
@@ -46,7 +50,7 @@ def verify_media_signature(
     if not (exp.isascii() and exp.isdigit() and len(exp) <= 12):
         raise InvalidSignature("malformed")
     expires = int(exp)
-    expected = _mac(key, expires, secret)
+    expected = signature(key, expires, secret)
     if not hmac.compare_digest(sig.encode("utf-8", "replace"), expected.encode()):
         raise InvalidSignature("tampered")
     if expires <= (time.time() if now is None else now):

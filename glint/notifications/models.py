@@ -21,9 +21,11 @@ KINDS = (
     "story_reply",
     "report_resolved",
     "content_removed",
+    "export_ready",
 )
-# Told by the service itself (a moderation outcome): no actor, never grouped.
-NOTICE_KINDS = ("report_resolved", "content_removed")
+# Told by the service itself (a moderation outcome, a finished data export): no actor, never
+# grouped.
+NOTICE_KINDS = ("report_resolved", "content_removed", "export_ready")
 
 
 class Notification(Base):
