@@ -147,12 +147,35 @@ def _subscribe_graph(events: EventBus) -> None:
 
 
 def _subscribe_accounts(events: EventBus) -> None:
-    """A replaced profile photo leaves storage."""
+    """A replaced profile photo leaves storage; e-mails go out (their jobs retry while the
+    mail server is away)."""
     events.subscribe(
         accounts_events.AvatarReplaced,
         accounts_jobs.remove_old_avatar,
         name="media.delete_objects",
         max_attempts=8,
+    )
+    mail = "accounts.mail"
+    events.subscribe(
+        accounts_events.EmailVerificationRequested,
+        accounts_jobs.send_verification,
+        name=mail,
+        max_attempts=8,
+    )
+    events.subscribe(
+        accounts_events.PasswordResetRequested,
+        accounts_jobs.send_password_reset,
+        name=mail,
+        max_attempts=6,  # a reset link is good for an hour: no point retrying for longer
+    )
+    events.subscribe(
+        accounts_events.PasswordChanged,
+        accounts_jobs.tell_password_changed,
+        name=mail,
+        max_attempts=8,
+    )
+    events.subscribe(
+        accounts_events.EmailChanged, accounts_jobs.tell_email_changed, name=mail, max_attempts=8
     )
 
 
@@ -297,6 +320,9 @@ def _schedule(jobs: JobRegistry) -> None:
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
     jobs.periodic("moderation.lift_bans", every_seconds=60.0)(moderation_jobs.lift_expired_bans)
     jobs.periodic("ownership.expire_exports", every_seconds=HOUR)(ownership_jobs.expire_exports)
+    jobs.periodic("accounts.drop_expired_reservations", every_seconds=HOUR)(
+        accounts_jobs.drop_expired_reservations
+    )
 
 
 async def _trim_stream_log(runtime: Runtime) -> None:

@@ -32,3 +32,42 @@ class ProfileChanged(Event):
 
     name = "profile.changed"
     user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class EmailVerificationRequested(Event):
+    """An address is to be confirmed (sign-up, a change of address, a resend). No token here:
+    the job that sends the link makes it, so no live token ever sits in the outbox."""
+
+    name = "email.verification_requested"
+    user_id: int
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordResetRequested(Event):
+    """Someone asked for a reset link for this verified address; the job makes the token."""
+
+    name = "password.reset_requested"
+    user_id: int
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChanged(Event):
+    """The password changed (by the member or through a reset link): the address it belonged
+    to at the time hears of it."""
+
+    name = "password.changed"
+    user_id: int
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChanged(Event):
+    """The address changed: the old one hears of it (the new one gets a verification link)."""
+
+    name = "email.changed"
+    user_id: int
+    old_email: str
+    new_email: str
