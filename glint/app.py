@@ -17,7 +17,6 @@ from glint.api import (
     discovery,
     docs,
     engagement,
-    exports,
     feeds,
     media,
     messaging,
@@ -30,6 +29,7 @@ from glint.api import (
     stream,
     suggestions,
     trends,
+    two_factor,
 )
 from glint.config import Settings
 from glint.http import errors as http_errors
@@ -105,7 +105,6 @@ def create_app(
         social.router,
         feeds.router,
         notifications.router,
-        exports.router,
         messaging.router,
         stories.router,
         admin.router,
@@ -115,6 +114,7 @@ def create_app(
         discovery.router,
         suggestions.router,
         trends.router,
+        two_factor.router,
     ):
         api.include_router(domain_router)
     app.include_router(api)

@@ -105,6 +105,10 @@ def _check_website(value: str) -> str:
 Password = Annotated[str, Field(max_length=MAX_PASSWORD * 4), AfterValidator(_check_password)]
 DisplayName = Annotated[str, StringConstraints(max_length=64)]
 Role = Literal["user", "verified", "moderator", "admin"]
+SignInFactor = Literal["password", "totp", "recovery"]
+# A TOTP code (6 digits) or a recovery code (xxxxx-xxxxx), with room for stray spaces.
+SecondFactorCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD * 4)]
 
 
 class RegisterIn(InputSchema):
@@ -120,13 +124,13 @@ class LoginIn(InputSchema):
     """POST /auth/login: a username or an e-mail address."""
 
     login: Annotated[str, StringConstraints(min_length=1, max_length=254)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD * 4)]
+    password: AnyPassword
 
 
 class PasswordChangeIn(InputSchema):
     """POST /auth/password."""
 
-    current_password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD * 4)]
+    current_password: AnyPassword
     new_password: Password
 
 
@@ -190,6 +194,13 @@ class MeOut(UserOut):
 
     email: str
     role: Role
+    two_factor_enabled: bool
+
+    @classmethod
+    def of(cls, user: User, *, urls: MediaUrls, **extra: object) -> Self:
+        """The shape of the account, with whether signing in needs a second factor."""
+        extra.setdefault("two_factor_enabled", user.totp_secret is not None)
+        return super().of(user, urls=urls, **extra)
 
 
 class AuthOut(Schema):
@@ -215,6 +226,8 @@ class SessionOut(Schema):
     expires_at: Timestamp
     user_agent: str
     ip: str
+    # How it signed in: the password alone, or with an authenticator code or a recovery code.
+    factor: SignInFactor
     current: bool
 
     @classmethod
@@ -227,5 +240,70 @@ class SessionOut(Schema):
             expires_at=row.expires_at,
             user_agent=row.user_agent,
             ip=row.ip,
+            factor=row.factor,
             current=current,
         )
+
+
+class LoginOut(Schema):
+    """POST /auth/login: a session, or (two-factor accounts) the challenge for the second step."""
+
+    two_factor_required: bool = False
+    challenge: str | None = None
+    user: MeOut | None
+    token: str | None
+    csrf_token: str | None
+
+    @classmethod
+    def signed_in(cls, auth: AuthOut) -> Self:
+        """A sign-in done in one step (or the second step done)."""
+        return cls(user=auth.user, token=auth.token, csrf_token=auth.csrf_token)
+
+    @classmethod
+    def pending(cls, challenge: str) -> Self:
+        """The password was right; the second factor is still to come."""
+        return cls(
+            two_factor_required=True, challenge=challenge, user=None, token=None, csrf_token=None
+        )
+
+
+class TwoFactorLoginIn(InputSchema):
+    """POST /auth/login/2fa: the first step's challenge and a code (or a recovery code)."""
+
+    challenge: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    code: SecondFactorCode
+
+
+class TwoFactorSetupOut(Schema):
+    """POST /auth/2fa/setup: the secret for an authenticator app, as text and as a QR code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class TwoFactorCodeIn(InputSchema):
+    """POST /auth/2fa/enable: the first code from the authenticator app."""
+
+    code: SecondFactorCode
+
+
+class TwoFactorConfirmIn(InputSchema):
+    """Disabling 2FA or replacing the recovery codes: the password and a code."""
+
+    password: AnyPassword
+    code: SecondFactorCode
+
+
+class RecoveryCodesOut(Schema):
+    """Ten single-use recovery codes, shown this once."""
+
+    recovery_codes: list[str]
+
+
+class TwoFactorStatusOut(Schema):
+    """GET /auth/2fa."""
+
+    enabled: bool
+    pending: bool
+    recovery_codes_left: int

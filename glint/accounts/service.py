@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events, passwords
-from glint.accounts.models import ROLES, AuthSession, User, UsernameReservation
+from glint.accounts.models import ROLES, AuthSession, User
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
 from glint.config import Settings
 from glint.errors import (
@@ -165,7 +165,6 @@ async def register(
         await _ensure_free(session, username=name, email=address)
         raise Conflict("That username is taken.", code="username_taken") from exc
     await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
-    await bus.emit(session, ids=ids, event=events.EmailVerificationRequested(user.id, address))
     return user
 
 
@@ -180,14 +179,6 @@ async def _ensure_free(session: AsyncSession, *, username: str, email: str) -> N
             raise Conflict("That username is taken.", code="username_taken")
         if row.email == email:
             raise Conflict("That e-mail address is already registered.", code="email_taken")
-    # A name given up by a rename stays its old owner's for a while (accounts/usernames.py).
-    reserved = await session.scalar(
-        sa.select(UsernameReservation.user_id).where(
-            UsernameReservation.username == username, UsernameReservation.until > utcnow()
-        )
-    )
-    if reserved is not None:
-        raise Conflict("That username is taken.", code="username_taken")
 
 
 async def authenticate(
@@ -249,6 +240,7 @@ async def create_session(
     user: User,
     user_agent: str = "",
     ip: str = "",
+    factor: str = "password",
 ) -> tuple[AuthSession, str]:
     """A new session for a user and the token that opens it (shown once, stored hashed)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -262,6 +254,7 @@ async def create_session(
         expires_at=now + dt.timedelta(days=settings.session_ttl_days),
         user_agent=user_agent[:256],
         ip=ip[:64],
+        factor=factor,  # how it signed in: "password", "totp" or "recovery"
     )
     session.add(auth_session)
     user.last_active_at = now
@@ -395,7 +388,6 @@ async def change_password(
     await revoke_all_sessions(
         session, ids=ids, user_id=user.id, except_session_id=current_session_id
     )
-    await bus.emit(session, ids=ids, event=events.PasswordChanged(user.id, user.email))
 
 
 async def update_profile(

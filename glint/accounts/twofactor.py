@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from limits.errors import StorageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from glint.accounts import passwords
 from glint.accounts.models import RecoveryCode, User
 from glint.config import RateLimitAction, Settings
 from glint.errors import BadRequest, Conflict, Forbidden, RateLimited
@@ -43,8 +44,6 @@ RECOVERY_CODE_COUNT = 10
 # No 0/o, 1/l/i: recovery codes are copied by hand from paper.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_HALF = 5
-CHALLENGE_TTL_SECONDS = 300
-CHALLENGE_KEY_PURPOSE = "login-challenge"
 # One message for a wrong password and a wrong code alike: which one was wrong is a hint.
 WRONG_CREDENTIALS = "Wrong password or code."
 WRONG_CREDENTIALS_CODE = "invalid_credentials"
@@ -283,3 +282,78 @@ async def enable(
     user.totp_enabled_at = moment
     user.totp_last_step = step  # the confirming code may not sign anyone in afterwards
     return await _replace_recovery_codes(session, ids=ids, user=user, now=moment)
+
+
+async def _check_password_and_code(
+    session: AsyncSession,
+    *,
+    user: User,
+    password: str,
+    code: str,
+    limiter: RateLimiter,
+    settings: Settings,
+    now: float,
+) -> None:
+    """Both the password and a second factor, with one answer for either being wrong."""
+    if not is_enabled(user):
+        raise Conflict("Two-factor sign-in is off.", code="two_factor_disabled")
+    await _guarded(limiter, settings, user=user)
+    if not await passwords.verify_password(password, user.password_hash):
+        await _guarded(limiter, settings, user=user, hit=True)
+        raise _wrong()
+    await check_second_factor(
+        session, user=user, code=code, limiter=limiter, settings=settings, now=now
+    )
+
+
+async def regenerate_recovery_codes(
+    session: AsyncSession,
+    *,
+    ids: IdGenerator,
+    user: User,
+    password: str,
+    code: str,
+    limiter: RateLimiter,
+    settings: Settings,
+    now: float,
+) -> list[str]:
+    """A new set of ten recovery codes after password + code; the old set stops working."""
+    await _check_password_and_code(
+        session,
+        user=user,
+        password=password,
+        code=code,
+        limiter=limiter,
+        settings=settings,
+        now=now,
+    )
+    moment = dt.datetime.fromtimestamp(now, dt.UTC)
+    return await _replace_recovery_codes(session, ids=ids, user=user, now=moment)
+
+
+async def disable(
+    session: AsyncSession,
+    *,
+    user: User,
+    password: str,
+    code: str,
+    limiter: RateLimiter,
+    settings: Settings,
+    now: float,
+) -> None:
+    """Turn two-factor sign-in off after password + code; the recovery codes go with it."""
+    await _check_password_and_code(
+        session,
+        user=user,
+        password=password,
+        code=code,
+        limiter=limiter,
+        settings=settings,
+        now=now,
+    )
+    user.totp_secret = None
+    user.totp_pending_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    await session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    await session.flush()

@@ -7,16 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from glint.accounts import login_challenge, twofactor
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import (
     AuthOut,
     CsrfOut,
     LoginIn,
+    LoginOut,
     MeOut,
     PasswordChangeIn,
     ProfilePatchIn,
     RegisterIn,
     SessionOut,
+    TwoFactorLoginIn,
     UserOut,
 )
 from glint.errors import NotFound
@@ -62,6 +65,7 @@ async def _sign_in(
     session: AsyncSession,
     user_id: int,
     ip: str,
+    factor: str = twofactor.FACTOR_PASSWORD,
 ) -> AuthOut:
     user = await accounts_service.get_by_id(session, user_id=user_id)
     assert user is not None
@@ -72,6 +76,7 @@ async def _sign_in(
         user=user,
         user_agent=request.headers.get("user-agent", ""),
         ip=ip,
+        factor=factor,
     )
     await runtime.commit(session)  # a sign-up's events (search indexing) run now
     _set_session_cookie(response, token, runtime=runtime, secure=request.url.scheme == "https")
@@ -119,8 +124,9 @@ async def login(
     runtime: RuntimeDep,
     session: SessionDep,
     ip: ClientIpDep,
-) -> AuthOut:
-    """Sign in with a username or e-mail and a password."""
+) -> LoginOut:
+    """Sign in with a username or e-mail and a password; an account with two-factor sign-in
+    gets a challenge instead of a session, for POST /auth/login/2fa."""
     user = await accounts_service.authenticate_limited(
         session,
         settings=runtime.settings,
@@ -129,9 +135,49 @@ async def login(
         login=body.login,
         password=body.password,
     )
-    return await _sign_in(
+    if twofactor.is_enabled(user):
+        challenge = login_challenge.issue_challenge(
+            user, secret_key=runtime.secret_key, now=runtime.clock.now().timestamp()
+        )
+        return LoginOut.pending(challenge)
+    auth = await _sign_in(
         request, response, runtime=runtime, urls=urls, session=session, user_id=user.id, ip=ip
     )
+    return LoginOut.signed_in(auth)
+
+
+@router.post("/auth/login/2fa")
+async def login_second_step(
+    body: TwoFactorLoginIn,
+    urls: MediaUrlsDep,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    ip: ClientIpDep,
+) -> LoginOut:
+    """The second step: the challenge from POST /auth/login and an authenticator code (or a
+    recovery code); answers like a password-only sign-in."""
+    user, factor = await login_challenge.redeem_challenge(
+        session,
+        challenge=body.challenge,
+        code=body.code,
+        secret_key=runtime.secret_key,
+        limiter=runtime.limiter,
+        settings=runtime.settings,
+        now=runtime.clock.now().timestamp(),
+    )
+    auth = await _sign_in(
+        request,
+        response,
+        runtime=runtime,
+        urls=urls,
+        session=session,
+        user_id=user.id,
+        ip=ip,
+        factor=factor,
+    )
+    return LoginOut.signed_in(auth)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
