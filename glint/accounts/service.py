@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events, passwords
-from glint.accounts.models import ROLES, AuthSession, User
+from glint.accounts.models import ROLES, AuthSession, User, UsernameReservation
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
 from glint.config import Settings
 from glint.errors import (
@@ -165,6 +165,7 @@ async def register(
         await _ensure_free(session, username=name, email=address)
         raise Conflict("That username is taken.", code="username_taken") from exc
     await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
+    await bus.emit(session, ids=ids, event=events.EmailVerificationRequested(user.id, address))
     return user
 
 
@@ -179,6 +180,14 @@ async def _ensure_free(session: AsyncSession, *, username: str, email: str) -> N
             raise Conflict("That username is taken.", code="username_taken")
         if row.email == email:
             raise Conflict("That e-mail address is already registered.", code="email_taken")
+    # A name given up by a rename stays its old owner's for a while (accounts/usernames.py).
+    reserved = await session.scalar(
+        sa.select(UsernameReservation.user_id).where(
+            UsernameReservation.username == username, UsernameReservation.until > utcnow()
+        )
+    )
+    if reserved is not None:
+        raise Conflict("That username is taken.", code="username_taken")
 
 
 async def authenticate(
@@ -388,6 +397,7 @@ async def change_password(
     await revoke_all_sessions(
         session, ids=ids, user_id=user.id, except_session_id=current_session_id
     )
+    await bus.emit(session, ids=ids, event=events.PasswordChanged(user.id, user.email))
 
 
 async def update_profile(
