@@ -10,6 +10,7 @@ from starlette.formparsers import MultiPartParser
 
 from glint import wiring
 from glint.api import (
+    account_deletion,
     accounts,
     admin,
     admin_reports,
@@ -101,6 +102,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])
     for domain_router in (
         accounts.router,
+        account_deletion.router,
         posts.router,
         engagement.router,
         social.router,

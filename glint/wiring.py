@@ -28,6 +28,8 @@ from glint.moderation import events as moderation_events
 from glint.moderation import jobs as moderation_jobs
 from glint.notifications import events as notifications_events
 from glint.notifications import jobs as notifications_jobs
+from glint.ownership import deletion_events
+from glint.ownership import deletion_jobs as ownership_deletion_jobs
 from glint.ownership import events as ownership_events
 from glint.ownership import jobs as ownership_jobs
 from glint.posts import events as posts_events
@@ -273,6 +275,16 @@ def _subscribe_moderation(events: EventBus) -> None:
     )
 
 
+def _subscribe_deletion(events: EventBus) -> None:
+    """An account whose grace period is over is purged (retried: each run finishes the last)."""
+    events.subscribe(
+        deletion_events.DeletionDue,
+        ownership_deletion_jobs.purge,
+        name="ownership.purge",
+        max_attempts=10,
+    )
+
+
 def _subscribe_exports(events: EventBus) -> None:
     """A requested data export is built (retried from the start; its death marks it failed)."""
     events.subscribe(
@@ -320,6 +332,9 @@ def _schedule(jobs: JobRegistry) -> None:
     jobs.periodic("social.reconcile_counts", every_seconds=HOUR)(_reconcile_follow_counts)
     jobs.periodic("moderation.lift_bans", every_seconds=60.0)(moderation_jobs.lift_expired_bans)
     jobs.periodic("ownership.expire_exports", every_seconds=HOUR)(ownership_jobs.expire_exports)
+    jobs.periodic("ownership.claim_deletions", every_seconds=60.0)(
+        ownership_deletion_jobs.claim_due_accounts
+    )
     jobs.periodic("accounts.drop_expired_reservations", every_seconds=HOUR)(
         accounts_jobs.drop_expired_reservations
     )
@@ -354,6 +369,7 @@ def install() -> None:
     _subscribe_messaging(bus)
     _subscribe_stories(bus)
     _subscribe_moderation(bus)
+    _subscribe_deletion(bus)
     _subscribe_exports(bus)
     _subscribe_stream(bus)
     _schedule(registry)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events, passwords
+from glint.accounts.deletion import DeletionStatus, move_deletion
 from glint.accounts.models import ROLES, AuthSession, User, UsernameReservation
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
 from glint.config import Settings
@@ -190,6 +191,10 @@ async def _ensure_free(session: AsyncSession, *, username: str, email: str) -> N
         raise Conflict("That username is taken.", code="username_taken")
 
 
+def _wrong_credentials() -> Unauthenticated:
+    return Unauthenticated("Wrong username or password.", code="invalid_credentials")
+
+
 async def authenticate(
     session: AsyncSession, *, settings: Settings, login: str, password: str
 ) -> User:
@@ -197,13 +202,16 @@ async def authenticate(
     key = login.strip().lower()
     column = User.email if "@" in key else User.username
     user = await session.scalar(sa.select(User).where(column == key))
-    if user is None or user.deleted_at is not None:
+    # An account in its grace period may sign in (create_session then cancels the deletion);
+    # one being purged is as gone as an unknown one.
+    gone = user is not None and user.deleted_at is not None
+    if user is None or (gone and user.deletion_status != DeletionStatus.PENDING):
         await passwords.verify_password(
             password, passwords.dummy_hash(settings.argon2_memory_kib, settings.argon2_time_cost)
         )
-        raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
+        raise _wrong_credentials()
     if not await passwords.verify_password(password, user.password_hash):
-        raise Unauthenticated("Wrong username or password.", code="invalid_credentials")
+        raise _wrong_credentials()
     if user.banned_at is not None:
         raise Forbidden("This account has been banned.", code="account_banned")
     return user
@@ -265,10 +273,22 @@ async def create_session(
         ip=ip[:64],
         factor=factor,  # how it signed in: "password", "totp" or "recovery"
     )
+    if user.deletion_status is not None:
+        await _cancel_deletion(session, ids=ids, user=user, now=now)
     session.add(auth_session)
     user.last_active_at = now
     await session.flush()
     return auth_session, token
+
+
+async def _cancel_deletion(
+    session: AsyncSession, *, ids: IdGenerator, user: User, now: dt.datetime
+) -> None:
+    """Signing in during the grace period brings the account back as it was; once its purge
+    has claimed it (the same UPDATE decides), the sign-in fails like an unknown account's."""
+    if not await move_deletion(session, user_id=user.id, to=None, now=now):
+        raise _wrong_credentials()
+    await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
 
 
 async def resolve_token(

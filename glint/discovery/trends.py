@@ -189,6 +189,12 @@ async def forget_old(session: AsyncSession, *, now: dt.datetime) -> None:
     await session.execute(sa.delete(HashtagDay).where(HashtagDay.day < window.day - KEEP_DAYS))
 
 
+async def forget_poster(session: AsyncSession, *, author_id: int) -> None:
+    """An account going away: the trend rows of its hashtag uses are forgotten (its posts'
+    own hashtag rows are counted out by their deletion's job)."""
+    await session.execute(sa.delete(HashtagPoster).where(HashtagPoster.author_id == author_id))
+
+
 async def prune(runtime: Runtime) -> None:
     """Periodic: forget trend rows too old to matter."""
     async with runtime.db.session() as session:

@@ -81,6 +81,10 @@ class EventLog(Protocol):
         """latest_id of several users in one round trip."""
         ...
 
+    async def forget(self, user_id: int) -> None:
+        """Drop a user's whole log (an account that is gone)."""
+        ...
+
     async def trim(self) -> int:
         """Drop events older than the window; how many went (Redis expires them itself)."""
         ...
@@ -240,6 +244,13 @@ class SqlEventLog:
             for row in rows:
                 result[row.user_id] = str(row.last_id)
         return result
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the user's events and head."""
+        async with self._db.session() as session:
+            await session.execute(sa.delete(StreamEvent).where(StreamEvent.user_id == user_id))
+            await session.execute(sa.delete(StreamHead).where(StreamHead.user_id == user_id))
+            await session.commit()
 
     async def trim(self) -> int:
         """Delete events older than the window, recording per user the highest ID dropped."""
@@ -413,6 +424,14 @@ class RedisEventLog:
             user_id: _text(entries[0][0]) if entries else empty
             for user_id, entries in zip(users, results[:-1], strict=True)
         }
+
+    async def forget(self, user_id: int) -> None:
+        """Delete the user's stream."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(user_id))
+            results = await self._run(pipe)
+        if results and isinstance(results[0], Exception):
+            raise EventLogUnavailable(str(results[0]))
 
     async def trim(self) -> int:
         """Nothing to do: every append caps its stream, and idle streams expire."""

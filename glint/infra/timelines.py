@@ -66,7 +66,7 @@ class TimelineStore(Protocol):
         ...
 
     async def forget(self, user_id: int) -> None:
-        """Mark the timeline stale, so the next read rebuilds it."""
+        """Drop the timeline (entries too): the next read rebuilds it."""
         ...
 
     async def trim(self) -> int:
@@ -250,9 +250,10 @@ class SqlTimelineStore:
             await session.commit()
 
     async def forget(self, user_id: int) -> None:
-        """Drop the freshness mark (the entries go at the rebuild)."""
+        """Drop the whole thing: its freshness mark and its entries."""
         async with self._db.session() as session:
             await session.execute(sa.delete(TimelineState).where(TimelineState.user_id == user_id))
+            await session.execute(sa.delete(TimelineEntry).where(TimelineEntry.user_id == user_id))
             await session.commit()
 
     async def trim(self) -> int:
@@ -402,9 +403,9 @@ class RedisTimelineStore:
             await self._run(pipe)
 
     async def forget(self, user_id: int) -> None:
-        """Delete the freshness key."""
+        """Delete the freshness key and the entries."""
         async with self._client.pipeline(transaction=False) as pipe:
-            pipe.delete(self._fresh_key(user_id))
+            pipe.delete(self._fresh_key(user_id), self._key(user_id))
             await self._run(pipe)
 
     async def trim(self) -> int:

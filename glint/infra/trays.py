@@ -61,7 +61,7 @@ class TrayStore(Protocol):
         ...
 
     async def forget(self, user_id: int) -> None:
-        """Mark the tray stale, so the next read rebuilds it."""
+        """Drop the tray (entries too): the next read rebuilds it."""
         ...
 
     async def trim(self, *, now_ms: int) -> int:
@@ -210,9 +210,10 @@ class SqlTrayStore:
                 await session.commit()
 
     async def forget(self, user_id: int) -> None:
-        """Drop the freshness mark (the entries go at the rebuild)."""
+        """Drop the whole thing: its freshness mark and its entries."""
         async with self._db.session() as session:
             await session.execute(sa.delete(TrayState).where(TrayState.user_id == user_id))
+            await session.execute(sa.delete(TrayEntry).where(TrayEntry.user_id == user_id))
             await session.commit()
 
     async def trim(self, *, now_ms: int) -> int:
@@ -331,9 +332,9 @@ class RedisTrayStore:
             await self._run(pipe)
 
     async def forget(self, user_id: int) -> None:
-        """Delete the freshness key."""
+        """Delete the freshness key and the entries."""
         async with self._client.pipeline(transaction=False) as pipe:
-            pipe.delete(self._fresh_key(user_id))
+            pipe.delete(self._fresh_key(user_id), self._key(user_id))
             await self._run(pipe)
 
     async def trim(self, *, now_ms: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -176,6 +177,13 @@ async def retract(
     )
     if not notification_ids:
         return
+    await _drop_actor(session, actor_id=actor_id, notification_ids=notification_ids)
+
+
+async def _drop_actor(
+    session: AsyncSession, *, actor_id: int, notification_ids: Sequence[int]
+) -> None:
+    """Take an actor out of these notifications; those left without any actor go."""
     await session.execute(
         sa.delete(NotificationActor).where(
             NotificationActor.notification_id.in_(notification_ids),
@@ -188,6 +196,21 @@ async def retract(
             ~sa.exists().where(NotificationActor.notification_id == Notification.id),
         )
     )
+
+
+async def forget_account(session: AsyncSession, *, user_id: int) -> None:
+    """An account going away: its own notifications go, and it leaves everyone else's (those
+    it alone was behind go too)."""
+    await session.execute(sa.delete(Notification).where(Notification.user_id == user_id))
+    acted_in = list(
+        await session.scalars(
+            sa.select(NotificationActor.notification_id).where(
+                NotificationActor.actor_id == user_id
+            )
+        )
+    )
+    if acted_in:
+        await _drop_actor(session, actor_id=user_id, notification_ids=acted_in)
 
 
 Shown = tuple[Notification, list[User], int]

@@ -21,12 +21,10 @@ from glint.media import imaging
 from glint.media import service as media_service
 from glint.media.lifecycle import IllegalTransition, MediaStatus
 from glint.posts import cache as posts_cache
-from glint.posts import events
+from glint.posts import events, forgetting
 from glint.posts.models import (
     Comment,
-    CommentLike,
     Post,
-    PostLike,
     PostMedia,
     move_post,
     published_only,
@@ -167,15 +165,8 @@ async def reconcile_post_counts(runtime: Runtime) -> int:
         .where(Post.author_id == User.id, published_only())
         .scalar_subquery()
     )
-    likes = sa.select(sa.func.count()).where(PostLike.post_id == Post.id).scalar_subquery()
-    comments = (
-        sa.select(sa.func.count())
-        .where(Comment.post_id == Post.id, Comment.held.is_(False))
-        .scalar_subquery()
-    )
-    comment_likes = (
-        sa.select(sa.func.count()).where(CommentLike.comment_id == Comment.id).scalar_subquery()
-    )
+    likes, comments = forgetting.counted_likes(), forgetting.counted_comments()
+    comment_likes = forgetting.counted_comment_likes()
     fixed = 0
     async with runtime.db.session() as session:
         for statement in (

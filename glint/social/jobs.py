@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from glint.accounts.models import User
-from glint.social.models import Follow
+from glint.social import forgetting
 
 if TYPE_CHECKING:
     from glint.infra.runtime import Runtime
@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 async def reconcile_follow_counts(runtime: Runtime) -> int:
     """Set every user's follower/following counts to the number of edges; rows fixed."""
-    followers = sa.select(sa.func.count()).where(Follow.followee_id == User.id).scalar_subquery()
-    following = sa.select(sa.func.count()).where(Follow.follower_id == User.id).scalar_subquery()
+    followers, following = forgetting.counted_followers(), forgetting.counted_following()
     async with runtime.db.session() as session:
         result = await session.execute(
             sa.update(User)
