@@ -8,7 +8,6 @@ are (already compressed, and byte-identical to the originals); text is deflated.
 
 from __future__ import annotations
 
-import io
 import time
 import zipfile
 from collections.abc import Iterator
@@ -17,24 +16,24 @@ from typing import IO
 COPY_CHUNK_BYTES = 256 * 1024
 
 
-class _Sink(io.RawIOBase):
-    """Collects what zipfile writes until drained; tells its offset, refuses to seek."""
+class _Sink:
+    """Collects what zipfile writes until drained; tells its offset, cannot seek (so zipfile
+    writes data descriptors), and is never closed (a dropped archive writes into nothing)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._buffer = bytearray()
         self._offset = 0
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: bytes) -> int:
         self._buffer += data
         self._offset += len(data)
         return len(data)
 
     def tell(self) -> int:
         return self._offset
+
+    def flush(self) -> None:
+        return None
 
     def drain(self) -> bytes:
         data = bytes(self._buffer)
@@ -47,7 +46,7 @@ class ZipStream:
 
     def __init__(self) -> None:
         self._sink = _Sink()
-        self._zip = zipfile.ZipFile(self._sink, mode="w", allowZip64=True)
+        self._zip = zipfile.ZipFile(self._sink, mode="w", allowZip64=True)  # type: ignore[call-overload]
 
     def _info(self, name: str, *, compress: bool) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
@@ -72,6 +71,10 @@ class ZipStream:
     def drain(self) -> bytes:
         """The bytes written since the last drain."""
         return self._sink.drain()
+
+    def abandon(self) -> None:
+        """Drop a half-written archive: nothing more is written, not even its end."""
+        self._zip.fp = None
 
     def close(self) -> bytes:
         """Write the central directory; the last bytes of the archive."""

@@ -212,5 +212,8 @@ async def export_chunks(
         for piece in writer.zip.add_file("index.html", writer.html):
             yield piece
         yield writer.zip.close()
+    except BaseException:
+        writer.zip.abandon()
+        raise
     finally:
         writer.html.close()

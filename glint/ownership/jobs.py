@@ -12,8 +12,6 @@ from glint.ownership.export_run import export_chunks
 EXPIRE_BATCH = 100
 READY_TEXT = "Your data export is ready. Download it from Settings within {days} days."
 FAILED_TEXT = "The export could not be made: {reason}. Please try again."
-# What the queue reports of our own failures starts with this; anything else is not for members.
-_OWN_FAILURE = f"{ExportFailed.__name__}: "
 
 
 async def build_export(ctx: JobContext, event: events.ExportRequested) -> None:
@@ -43,6 +41,10 @@ async def build_export(ctx: JobContext, event: events.ExportRequested) -> None:
         size = await runtime.storage.put_stream(
             key, chunks, content_type=exports.EXPORT_CONTENT_TYPE
         )
+    except ExportFailed as exc:
+        # Trying again would meet the same gap: the export fails now, with the reason.
+        await _fail(runtime, event, str(exc))
+        return
     finally:
         await chunks.aclose()
     async with runtime.db.session() as session:
@@ -68,11 +70,12 @@ async def build_export(ctx: JobContext, event: events.ExportRequested) -> None:
 
 
 async def export_not_built(ctx: JobContext, event: events.ExportRequested, error: str) -> None:
-    """The build ran out of tries: the export fails with the reason, no object is left."""
-    runtime = ctx.runtime
+    """The build ran out of tries: the export fails, no object is left."""
+    await _fail(ctx.runtime, event, "something went wrong on our side")
+
+
+async def _fail(runtime: Runtime, event: events.ExportRequested, reason: str) -> None:
     await runtime.storage.delete_many([exports.export_key(event.user_id, event.export_id)])
-    own = error.startswith(_OWN_FAILURE)
-    reason = error.removeprefix(_OWN_FAILURE) if own else "something went wrong on our side"
     async with runtime.db.session() as session:
         await exports.fail(
             session,
