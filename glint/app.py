@@ -11,6 +11,7 @@ from starlette.formparsers import MultiPartParser
 from glint import wiring
 from glint.api import (
     account_deletion,
+    account_email,
     accounts,
     admin,
     admin_reports,
@@ -102,6 +103,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(rate_limit("default"))])
     for domain_router in (
         accounts.router,
+        account_email.router,
         account_deletion.router,
         posts.router,
         engagement.router,

@@ -134,6 +134,43 @@ class PasswordChangeIn(InputSchema):
     new_password: Password
 
 
+EmailToken = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Email = Annotated[EmailStr, Field(max_length=254)]
+
+
+class EmailVerifyIn(InputSchema):
+    """POST /auth/email/verify: the token of a verification link."""
+
+    token: EmailToken
+
+
+class PasswordForgotIn(InputSchema):
+    """POST /auth/password/forgot."""
+
+    email: Email
+
+
+class PasswordResetIn(InputSchema):
+    """POST /auth/password/reset: the token of a reset link and the new password."""
+
+    token: EmailToken
+    new_password: Password
+
+
+class EmailChangeIn(InputSchema):
+    """PUT /users/me/email: the new address, confirmed by the password."""
+
+    email: Email
+    password: AnyPassword
+
+
+class UsernameChangeIn(InputSchema):
+    """PUT /users/me/username: the new name, confirmed by the password."""
+
+    username: Annotated[str, Field(max_length=64), AfterValidator(normalize_username)]
+    password: AnyPassword
+
+
 class ProfilePatchIn(InputSchema):
     """PATCH /users/me: only the fields given change."""
 
@@ -195,11 +232,13 @@ class MeOut(UserOut):
     email: str
     role: Role
     two_factor_enabled: bool
+    email_verified: bool
 
     @classmethod
     def of(cls, user: User, *, urls: MediaUrls, **extra: object) -> Self:
         """The shape of the account, with whether signing in needs a second factor."""
         extra.setdefault("two_factor_enabled", user.totp_secret is not None)
+        extra.setdefault("email_verified", user.email_verified_at is not None)
         return super().of(user, urls=urls, **extra)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts import login_challenge, twofactor
+from glint.accounts import login_challenge, twofactor, usernames
 from glint.accounts import service as accounts_service
 from glint.accounts.schemas import (
     AuthOut,
@@ -278,12 +278,31 @@ async def set_avatar(
     return MeOut.of(user, urls=urls)
 
 
-@router.get("/users/{username}")
+@router.get(
+    "/users/{username}",
+    response_model=UserOut,
+    responses={308: {"description": "A name given up lately: Location is the new name's."}},
+)
 async def profile(
-    username: str, viewer: ViewerDep, urls: MediaUrlsDep, session: SessionDep
-) -> UserOut:
-    """A public profile, with the viewer's relationship to it."""
-    user = await accounts_service.get_by_username(session, username=username)
+    username: str,
+    viewer: ViewerDep,
+    urls: MediaUrlsDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    request: Request,
+) -> UserOut | Response:
+    """A public profile, with the viewer's relationship to it; an old name of a renamed
+    account redirects (308) to the new one for 14 days."""
+    try:
+        user = await accounts_service.get_by_username(session, username=username)
+    except NotFound:
+        renamed = await usernames.renamed_to(session, username=username, now=runtime.clock.now())
+        if renamed is None:
+            raise
+        target = request.url.path.rsplit("/", 1)[0] + "/" + renamed
+        return Response(
+            status_code=status.HTTP_308_PERMANENT_REDIRECT, headers={"Location": target}
+        )
     me = viewer.user if viewer else None
     await social_service.ensure_visible_profile(session, viewer=me, user=user)
     if me is None or me.id == user.id:

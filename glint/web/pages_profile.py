@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Response
 
 from glint.accounts import service as accounts_service
+from glint.accounts import usernames
 from glint.accounts.models import User
 from glint.accounts.schemas import Relationship, UserOut, UserSummary
 from glint.errors import Forbidden, NotFound
@@ -23,7 +24,7 @@ from glint.stories import highlights as stories_highlights
 from glint.stories import presenter as stories_presenter
 from glint.stories.schemas import HighlightOut
 from glint.web.pages_stories import Ring, read_tray, ring_of
-from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute
+from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -94,8 +95,17 @@ async def _profile_out(page: PageCtx, user: User) -> UserOut:
 
 @router.get("/{username}")
 async def profile(username: str, page: PageDep, cursor: Cursor = None) -> Response:
-    """A profile: header, follow button, and the posts grid (or the private-account notice)."""
-    owner = await _owner(page, username)
+    """A profile: header, follow button, and the posts grid (or the private-account notice);
+    a name given up lately leads to the new one (301)."""
+    try:
+        owner = await _owner(page, username)
+    except NotFound:
+        renamed = await usernames.renamed_to(
+            page.session, username=username, now=page.runtime.clock.now()
+        )
+        if renamed is None:
+            raise
+        return redirect(f"/{renamed}", status=301)
     shown = await _profile_out(page, owner)
     can_view = await social_service.can_view(page.session, viewer=page.user, author=owner)
     posts: list[PostOut] = []

@@ -12,6 +12,7 @@ from glint.web import (
     pages_admin_people,
     pages_auth,
     pages_discovery,
+    pages_email,
     pages_feed,
     pages_messages,
     pages_posts,
@@ -30,6 +31,7 @@ router.include_router(static_files.router)
 pages = APIRouter(dependencies=[Depends(rate_limit("default"))])
 for module in (
     pages_auth,
+    pages_email,
     pages_settings,
     pages_admin,
     pages_admin_people,

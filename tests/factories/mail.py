@@ -6,19 +6,28 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import shutil
 import ssl
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from glint.infra.mail import EML_SUFFIX, links_in
-from tests.live import free_port
+from glint.config import Settings
+from glint.infra.clock import MovableClock
+from glint.infra.mail import EML_SUFFIX, OUTBOX_FOLDER, links_in
+from glint.infra.runtime import Runtime
+from tests.conftest import delete_queue, own_app, wait_for_jobs
+from tests.live import LiveWorker, free_port, settings_env
 
 SMTP_USER = "glint"
 SMTP_PASSWORD = "smtp-secret"
@@ -106,7 +115,7 @@ class Received:
             self.recipients.append(list(envelope.rcpt_tos))
             self.over_tls.append(session.ssl is not None)
             if session.authenticated:
-                self.logins.append(str(session.login_data))
+                self.logins.append(str(session.auth_data))
         return "250 OK"
 
     def taken(self) -> list[EmailMessage]:
@@ -155,3 +164,91 @@ class SmtpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+@dataclass
+class MailApi:
+    """The API and the mail it sends: the outbox embedded, a real SMTP server scale-out."""
+
+    client: httpx.AsyncClient
+    runtime: Runtime
+    delivered: Callable[[], list[EmailMessage]]
+
+    async def mail_to(self, address: str) -> list[EmailMessage]:
+        """What reached an address once background jobs have settled, oldest first."""
+        await wait_for_jobs(self.runtime)
+        return [message for message in self.delivered() if message["To"] == address]
+
+    async def last_token(self, address: str, path: str) -> str:
+        """The token of the newest link to `path` sent to an address."""
+        messages = [m for m in await self.mail_to(address) if path in " ".join(links_in(m))]
+        assert messages, f"no link to {path} reached {address}"
+        return link_token(messages[-1], path)
+
+    def use_settings(self, **changes: Any) -> None:
+        """Change settings the API reads (rate limits) for this test."""
+        self.runtime.settings = self.runtime.settings.model_copy(update=changes)
+
+
+@dataclass
+class SmtpStack:
+    """Scale-out: an app and a `glint worker` with a job queue of their own, whose settings
+    point at a real SMTP server (STARTTLS with a certificate made here, and a login)."""
+
+    server: SmtpServer
+    runtime: Runtime
+    client: httpx.AsyncClient
+
+
+@pytest.fixture(scope="session")
+async def smtp_stack(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[SmtpStack | None]:
+    """Started once per run (a worker takes seconds to start); None when embedded."""
+    if not settings.broker_url:
+        yield None
+        return
+    cert = write_certificate(tmp_path_factory.mktemp("smtp"))
+    with SmtpServer(cert=cert, auth=True) as server:
+        own = settings.model_copy(
+            update={
+                "smtp_host": "127.0.0.1",
+                "smtp_port": server.port,
+                "smtp_username": SMTP_USER,
+                "smtp_password": SMTP_PASSWORD,
+                "smtp_ca_file": str(cert[0]),
+                "job_queue_name": f"{settings.job_queue_name}-mail",
+            }
+        )
+        worker = LiveWorker(settings_env(own))
+        try:
+            async with own_app(own) as (runtime, http):
+                # Bearer tokens only, as the `client` fixture: no cookie carries over.
+                http.cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+                yield SmtpStack(server, runtime, http)
+        finally:
+            worker.stop()
+            delete_queue(own.job_queue_name)
+
+
+@pytest.fixture
+async def mail_api(
+    client: httpx.AsyncClient, clean_runtime: Runtime, smtp_stack: SmtpStack | None
+) -> AsyncIterator[MailApi]:
+    """The API and the mail it sends, on clean state: embedded, the shared app and its outbox;
+    scale-out, the SMTP stack (the same database, wiped by clean_runtime)."""
+    if smtp_stack is None:
+        outbox = clean_runtime.settings.data_dir / OUTBOX_FOLDER
+        shutil.rmtree(outbox, ignore_errors=True)
+        api = MailApi(client, clean_runtime, lambda: read_outbox(outbox))
+    else:
+        smtp_stack.server.received.clear()
+        api = MailApi(smtp_stack.client, smtp_stack.runtime, smtp_stack.server.received.taken)
+    original = api.runtime.settings
+    api.runtime.clock = MovableClock()
+    yield api
+    await wait_for_jobs(api.runtime)
+    api.runtime.settings = original
+    api.runtime.clock = MovableClock()
+    api.runtime.limiter.enabled = False
+    await api.runtime.limiter.clear_all()
