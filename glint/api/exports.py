@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from glint.errors import NotFound, Unavailable
@@ -26,18 +26,23 @@ async def start_export(user: CurrentUser, runtime: RuntimeDep, session: SessionD
     now = runtime.clock.now()
     export = await exports.start(session, ids=runtime.ids, user_id=user.id, now=now)
     await runtime.commit(session)
-    return exports.export_out(export, key=_key(runtime), now=now)
+    return exports.export_out(export, download_url=None)
 
 
 @router.get("/users/me/export")
-async def export_state(user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> ExportOut:
+async def export_state(
+    request: Request, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> ExportOut:
     """The member's latest export: its state, progress and signed download link when ready."""
     export = await exports.latest(session, user_id=user.id)
-    return exports.export_out(export, key=_key(runtime), now=runtime.clock.now())
+    return exports.shown(
+        export, url_for=request.url_for, secret_key=runtime.secret_key, now=runtime.clock.now()
+    )
 
 
 @router.get(
     "/exports/{export_id}/download",
+    name=exports.DOWNLOAD_ROUTE,
     response_class=StreamingResponse,
     responses={200: {"content": {"application/zip": {}}}},
 )
@@ -56,7 +61,7 @@ async def download_export(
         user_id=user.id,
         exp=exp,
         sig=sig,
-        key=_key(runtime),
+        key=exports.download_key(runtime.secret_key),
         now=runtime.clock.now(),
     )
     key = export.storage_key or exports.export_key(export.user_id, export.id)
@@ -81,7 +86,3 @@ async def download_export(
 async def _stream(runtime: RuntimeDep, key: str) -> AsyncIterator[bytes]:
     async for chunk in runtime.storage.iter_bytes(key):
         yield chunk
-
-
-def _key(runtime: RuntimeDep) -> bytes:
-    return exports.download_key(runtime.secret_key)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -26,6 +28,7 @@ from glint.ownership.schemas import ExportOut
 
 EXPORT_CONTENT_TYPE = "application/zip"
 KEY_PURPOSE = "export-download"
+DOWNLOAD_ROUTE = "download_export"
 # A link is re-signed at each look at the export; one that leaks stops working within a day.
 LINK_TTL_SECONDS = 24 * 3600
 LINK_WINDOW_SECONDS = 3600
@@ -47,18 +50,24 @@ def download_key(secret_key: str) -> bytes:
     return derive_key(secret_key, KEY_PURPOSE)
 
 
-def _signed_message(export: DataExport) -> str:
-    return f"export:{export.id}:{export.user_id}"
+def _signed_message(export_id: int, user_id: int) -> str:
+    return f"export:{export_id}:{user_id}"
 
 
-def download_path(export: DataExport, *, key: bytes, now: dt.datetime) -> str:
-    """`/exports/{id}/download?exp=..&sig=..` (below the API prefix), ending with the export's
-    life and a day at most; the same within one window, so a polling page keeps its link."""
-    assert export.expires_at is not None
+def download_url(
+    export: DataExport | None, *, url_for: Callable[..., Any], secret_key: str, now: dt.datetime
+) -> str | None:
+    """The signed link to a ready export (None otherwise): its download route's path (found
+    by `url_for`, a request's) with `?exp=..&sig=..`, ending with the export's life and a day
+    at most, the same within one window (a polling page keeps its link)."""
+    if export is None or export.status != ExportStatus.READY or export.expires_at is None:
+        return None
+    route_path = url_for(DOWNLOAD_ROUTE, export_id=str(export.id)).path
+    key = download_key(secret_key)
     window = math.ceil(now.timestamp() / LINK_WINDOW_SECONDS) * LINK_WINDOW_SECONDS
     exp = min(int(export.expires_at.timestamp()), window + LINK_TTL_SECONDS)
-    sig = signing.signature(_signed_message(export), exp, key)
-    return f"/exports/{export.id}/download?" + urlencode({"exp": exp, "sig": sig})
+    sig = signing.signature(_signed_message(export.id, export.user_id), exp, key)
+    return f"{route_path}?" + urlencode({"exp": exp, "sig": sig})
 
 
 async def start(
@@ -94,7 +103,7 @@ async def latest(session: AsyncSession, *, user_id: int) -> DataExport | None:
     )
 
 
-def export_out(export: DataExport | None, *, key: bytes, now: dt.datetime) -> ExportOut:
+def export_out(export: DataExport | None, *, download_url: str | None) -> ExportOut:
     """What the member is shown of their latest export (an expired one counts as none)."""
     if export is None or export.status == ExportStatus.EXPIRED:
         return ExportOut(status="none", progress=0.0, download_url=None, expires_at=None)
@@ -106,11 +115,19 @@ def export_out(export: DataExport | None, *, key: bytes, now: dt.datetime) -> Ex
         if export.status == ExportStatus.FAILED
         else "running",
         progress=1.0 if ready else round(export.progress, 3),
-        download_url=download_path(export, key=key, now=now) if ready else None,
+        download_url=download_url if ready else None,
         expires_at=export.expires_at if ready else None,
         error=export.error,
         size_bytes=export.size_bytes if ready else None,
     )
+
+
+def shown(
+    export: DataExport | None, *, url_for: Callable[..., Any], secret_key: str, now: dt.datetime
+) -> ExportOut:
+    """The latest export as the API and the settings page show it, link signed."""
+    link = download_url(export, url_for=url_for, secret_key=secret_key, now=now)
+    return export_out(export, download_url=link)
 
 
 async def downloadable(
@@ -125,7 +142,7 @@ async def downloadable(
 ) -> DataExport:
     """The ready export a signed link names for its signed-in owner; 403 for a bad or expired
     signature, 404 for anything else (another's export, an expired or unfinished one)."""
-    message = f"export:{export_id}:{user_id}"
+    message = _signed_message(export_id, user_id)
     try:
         signing.verify_media_signature(message, exp, sig, secret=key, now=now.timestamp())
     except signing.InvalidSignature as exc:

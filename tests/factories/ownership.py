@@ -12,7 +12,7 @@ from glint.infra.runtime import Runtime
 from tests.conftest import wait_for_jobs
 from tests.factories.accounts import TestUser
 
-API = "http://testserver/api/v1"
+SERVER = "http://testserver"
 
 
 async def start_export(client: httpx.AsyncClient, user: TestUser) -> dict[str, Any]:
@@ -39,8 +39,13 @@ async def finished_export(
 
 
 async def download(client: httpx.AsyncClient, user: TestUser | None, url: str) -> httpx.Response:
-    """GET a download link (relative to the API prefix) as this user (or no one)."""
-    return await client.get(API + url, headers=user.auth if user else {})
+    """GET a download link (a path from the server's root) as this user (or no one)."""
+    return await client.get(SERVER + url, headers=user.auth if user else {})
+
+
+def export_id_of(url: str) -> str:
+    """The export a download link names."""
+    return url.split("/exports/", 1)[1].split("/", 1)[0]
 
 
 def open_zip(data: bytes) -> zipfile.ZipFile:

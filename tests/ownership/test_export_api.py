@@ -127,7 +127,7 @@ async def test_every_kind_of_data_round_trips(
     alice: TestUser = world["alice"]
     state = await finished_export(client, clean_runtime, alice)
     assert state["status"] == "ready" and state["progress"] == 1.0, state
-    assert state["expires_at"] and state["download_url"].startswith("/exports/")
+    assert state["expires_at"] and state["download_url"].startswith("/api/v1/exports/")
     answer = await download(client, alice, state["download_url"])
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"

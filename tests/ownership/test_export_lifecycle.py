@@ -20,6 +20,7 @@ from tests.conftest import wait_for_jobs
 from tests.factories.accounts import register
 from tests.factories.ownership import (
     download,
+    export_id_of,
     export_state,
     finished_export,
     open_zip,
@@ -79,8 +80,7 @@ async def test_the_link_is_the_owners_and_lives_a_while(
         assert answer.json()["error"]["code"]
     # bob cannot reach alice's export with a link of his own either (he has no such export).
     bobs = await finished_export(client, clean_runtime, bob)
-    alices_id = url.split("/")[2]
-    forged = bobs["download_url"].replace(bobs["download_url"].split("/")[2], alices_id)
+    forged = bobs["download_url"].replace(export_id_of(bobs["download_url"]), export_id_of(url))
     assert (await download(client, bob, forged)).status_code == 403
     # Links stop working when they expire (a day at most), the export still being there.
     clean_runtime.clock.advance(dt.timedelta(days=1, hours=2))  # type: ignore[attr-defined]
@@ -93,7 +93,7 @@ async def test_the_link_is_the_owners_and_lives_a_while(
 async def test_expiry_removes_the_object(client: httpx.AsyncClient, clean_runtime: Runtime) -> None:
     alice = await register(client, "alice")
     state = await finished_export(client, clean_runtime, alice)
-    key = exports.export_key(int(alice.id), int(state["download_url"].split("/")[2]))
+    key = exports.export_key(int(alice.id), int(export_id_of(state["download_url"])))
     assert (await clean_runtime.storage.head(key)).size == state["size_bytes"]
     await ownership_jobs.expire_exports(clean_runtime)  # not yet due: nothing changes
     assert (await export_state(client, alice))["status"] == "ready"
