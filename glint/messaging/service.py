@@ -104,6 +104,9 @@ async def membership(session: AsyncSession, *, user: User, conversation_id: int)
         other = await _other_in_direct(session, conversation_id=conversation.id, user_id=user.id)
         if await social_service.is_blocked_either_way(session, a=user.id, b=other):
             raise NotFound(NO_SUCH_CONVERSATION)
+        person = await accounts_service.get_by_id(session, user_id=other) if other else None
+        if person is not None and not person.is_active_account:
+            raise NotFound(NO_SUCH_CONVERSATION)
     return Membership(conversation, member)
 
 
@@ -256,6 +259,21 @@ def _not_lost_to_a_block(user_id: int) -> sa.ColumnElement[bool]:
     )
 
 
+def _not_with_someone_gone(user_id: int) -> sa.ColumnElement[bool]:
+    """SQL: not a 1:1 whose other person is banned or deleted (hidden like everything of
+    theirs; once a deleted account is purged its row is gone and the 1:1 shows again, with
+    only the user's own messages in it)."""
+    other = aliased(ConversationMember)
+    return sa.or_(
+        Conversation.is_group.is_(True),
+        ~sa.exists().where(
+            other.conversation_id == Conversation.id,
+            other.user_id != user_id,
+            other.user_id.in_(sa.select(User.id).where(~active_accounts())),
+        ),
+    )
+
+
 def _inbox_rows(user_id: int, folder: Folder) -> sa.Select[Conversation, ConversationMember]:
     return (
         sa.select(Conversation, ConversationMember)
@@ -265,6 +283,7 @@ def _inbox_rows(user_id: int, folder: Folder) -> sa.Select[Conversation, Convers
             _in_folder(folder),
             _shown(user_id),
             _not_lost_to_a_block(user_id),
+            _not_with_someone_gone(user_id),
         )
     )
 
