@@ -35,6 +35,7 @@ from glint.infra.trays import TrayStore
 from glint.media import service as media_service
 from glint.messaging import forgetting as messaging_forgetting
 from glint.notifications import service as notifications_service
+from glint.ownership import exports
 from glint.posts import forgetting as posts_forgetting
 from glint.posts import service as posts_service
 from glint.posts.models import Post
@@ -43,8 +44,6 @@ from glint.stories import forgetting as stories_forgetting
 
 # Rows per transaction: small enough for SQLite's one writer to keep taking turns.
 BATCH = 100
-# Where the data exports helper keeps an account's ZIPs.
-EXPORTS_FOLDER = "exports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +129,7 @@ def owned_prefixes(user_id: int) -> list[str]:
     return [
         *(f"{kind}/{user_id}/" for kind in kinds),
         *(f"originals/{kind}/{user_id}/" for kind in kinds),
-        f"{EXPORTS_FOLDER}/{user_id}/",
+        exports.exports_prefix(user_id),
     ]
 
 

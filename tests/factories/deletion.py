@@ -16,8 +16,10 @@ from tests.factories import images
 from tests.factories.accounts import TestUser, register
 from tests.factories.messaging import conversation, send, wait_for_message
 from tests.factories.moderation import report
+from tests.factories.ownership import finished_export
 from tests.factories.posts import published_post
 from tests.factories.stories import published_story
+from tests.factories.two_factor import Enrolled, enrol
 
 # Kept on purpose (glint/ownership/purge.py says why): staff actions, and the job table, whose
 # finished rows (the purge's own events among them) are cleared by jobs.purge_done.
@@ -37,6 +39,7 @@ class World:
     leaver_posts: list[dict[str, Any]]
     direct_id: str
     group_id: str
+    enrolled: Enrolled | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -144,6 +147,10 @@ async def build_world(client: httpx.AsyncClient, runtime: Runtime, leaver_name: 
     await _stories(client, runtime, world)
     await _messages(client, world)
     await report(client, leaver, "post", theirs["id"], reason="spam", text="by the leaver")
+    # Its data export (a ZIP in storage) and its second factor with recovery codes.
+    export = await finished_export(client, runtime, leaver)
+    assert export["status"] == "ready", export
+    world.enrolled = await enrol(client, leaver, at=runtime.clock.now().timestamp())
     await wait_for_jobs(runtime)
     return world
 

@@ -80,9 +80,10 @@ async def test_deletion_without_grace_leaves_nothing_behind(
     keys_before = set(await runtime.storage.list_keys(""))
     assert any(key.startswith(tuple(theirs)) for key in keys_before)
 
-    response = await client.request(
-        "DELETE", "/users/me", json={"password": DEFAULT_PASSWORD}, headers=world.leaver.auth
-    )
+    assert world.enrolled is not None
+    code = world.enrolled.code(runtime.clock.now().timestamp())
+    body = {"password": DEFAULT_PASSWORD, "code": code}
+    response = await client.request("DELETE", "/users/me", json=body, headers=world.leaver.auth)
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "pending"
     await wait_for_jobs(runtime, within=60)
