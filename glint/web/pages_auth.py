@@ -16,7 +16,7 @@ from glint.accounts.models import User
 from glint.accounts.schemas import LoginIn, RegisterIn
 from glint.errors import Conflict, Forbidden, Unauthenticated
 from glint.http.deps import SESSION_COOKIE, client_ip, rate_limit
-from glint.web import csrf
+from glint.web import csrf, pages_deletion
 from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -35,6 +35,8 @@ async def _form_page(
 
 
 async def _start_session(page: PageCtx, user: User, target: str) -> Response:
+    if user.deletion_status is not None:  # create_session cancels it: tell the member
+        target = pages_deletion.CANCELLED
     _, token = await accounts_service.create_session(
         page.session,
         ids=page.runtime.ids,
