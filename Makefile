@@ -96,6 +96,10 @@ bench-recovery: install ## Kill -9 with 8 uploads in flight, restart, time to pu
 bench-stream: install ## 1,000 WebSockets on one server: memory per socket, delivery p50/p99, group fan-out (bench/results/stream.*)
 	$(RUN) python -m bench.stream
 
+.PHONY: bench-export
+bench-export: install ## Data export of a member with 5,000 photos: streamed ZIP vs one built in memory, peak RSS and allocations (bench/results/export.json)
+	$(RUN) python -m bench.bench_export
+
 .PHONY: bench-seed
 bench-seed: install ## Seed PostgreSQL with 1M users / 10M posts (glint bench seed; --help for sizes)
 	$(RUN) glint bench seed

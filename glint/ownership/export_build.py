@@ -79,7 +79,15 @@ class JsonArray:
 class ExportWriter:
     """One export being written: the ZIP, index.html growing aside, and the progress."""
 
-    def __init__(self, db: Database, storage: ObjectStore, *, user_id: int, report: Report) -> None:
+    def __init__(
+        self,
+        db: Database,
+        storage: ObjectStore,
+        *,
+        user_id: int,
+        report: Report,
+        progress_every: int = PROGRESS_EVERY,
+    ) -> None:
         self.db = db
         self.storage = storage
         self.user_id = user_id
@@ -89,15 +97,16 @@ class ExportWriter:
         self.done = 0
         self.total = 1
         self._reported = 0
+        self._every = progress_every
 
     def page(self, text: str) -> None:
         """Append to index.html."""
         self.html.write(text.encode())
 
     async def tick(self, units: int = 1) -> None:
-        """Count finished work; save the progress every PROGRESS_EVERY units."""
+        """Count finished work; report the progress every so many units."""
         self.done += units
-        if self.done - self._reported >= PROGRESS_EVERY:
+        if self.done - self._reported >= self._every:
             self._reported = self.done
             await self._report(min(self.done / self.total, 0.99))
 

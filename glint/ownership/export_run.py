@@ -193,10 +193,18 @@ async def _messages(
 
 
 async def export_chunks(
-    db: Database, storage: ObjectStore, *, user_id: int, report: build.Report, now: dt.datetime
+    db: Database,
+    storage: ObjectStore,
+    *,
+    user_id: int,
+    report: build.Report,
+    now: dt.datetime,
+    progress_every: int = build.PROGRESS_EVERY,
 ) -> AsyncGenerator[bytes]:
     """The bytes of one member's export ZIP, piece by piece (photos read one at a time)."""
-    writer = build.ExportWriter(db, storage, user_id=user_id, report=report)
+    writer = build.ExportWriter(
+        db, storage, user_id=user_id, report=report, progress_every=progress_every
+    )
     try:
         writer.total = await build.count_work(db, user_id=user_id)
         async for piece in _profile(writer, now=now):

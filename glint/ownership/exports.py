@@ -161,6 +161,12 @@ async def running(session: AsyncSession, *, export_id: int) -> DataExport | None
     return export if export is not None and export.status == ExportStatus.RUNNING else None
 
 
+async def is_ready(session: AsyncSession, *, export_id: int) -> bool:
+    """Whether the export is ready (another run of its job may have finished it)."""
+    export = await session.get(DataExport, export_id)
+    return export is not None and export.status == ExportStatus.READY
+
+
 async def set_progress(session: AsyncSession, *, export_id: int, progress: float) -> None:
     """Record how far the build has come (0-1) on a running export."""
     await session.execute(

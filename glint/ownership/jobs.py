@@ -56,7 +56,8 @@ async def build_export(ctx: JobContext, event: events.ExportRequested) -> None:
             ttl_days=runtime.settings.export_ttl_days,
         )
         if done is None:
-            await runtime.storage.delete_many([key])  # no longer wanted (the account went)
+            if not await exports.is_ready(session, export_id=event.export_id):
+                await runtime.storage.delete_many([key])  # no longer wanted (the account went)
             return
         await notifications_service.record_notice(
             session,
