@@ -38,6 +38,17 @@ NOTICES = {
 }
 
 
+async def _public_form(
+    page: PageCtx, template: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
+    """A page an e-mailed link opens, for anyone: its form carries the session's CSRF token
+    when the browser is signed in (that is what the form check expects then), else the
+    pre-session one."""
+    if page.signed is None:
+        return await _form_page(page, template, context, status=status)
+    return await page.render(template, {**context, "form_token": page.csrf_token}, status=status)
+
+
 def _ip(page: PageCtx) -> str:
     return client_ip(page.request, page.runtime.settings)
 
@@ -46,7 +57,7 @@ def _ip(page: PageCtx) -> str:
 async def forgot_form(page: PageDep, sent: Flag = None) -> Response:
     """Ask for a reset link by address; then "check your e-mail"."""
     context = {"sent": sent is not None, "error": None, "email": ""}
-    return await _form_page(page, "password_forgot.html", context)
+    return await _public_form(page, "password_forgot.html", context)
 
 
 @router.post("/password/forgot")
@@ -59,7 +70,7 @@ async def forgot(page: PageDep) -> Response:
         body = PasswordForgotIn(email=address)
     except ValidationError:
         context = {"sent": False, "error": "Enter a valid e-mail address.", "email": address}
-        return await _form_page(page, "password_forgot.html", context, status=422)
+        return await _public_form(page, "password_forgot.html", context, status=422)
     runtime = page.runtime
     await emails.forgot_password(
         page.session,
@@ -77,7 +88,7 @@ async def forgot(page: PageDep) -> Response:
 async def reset_form(page: PageDep, token: Token = "", done: Flag = None) -> Response:
     """The new-password form a reset link opens."""
     context = {"token": token, "done": done is not None, "errors": {}}
-    return await _form_page(page, "password_reset.html", context)
+    return await _public_form(page, "password_reset.html", context)
 
 
 @router.post("/password/reset")
@@ -90,10 +101,10 @@ async def reset(page: PageDep) -> Response:
         body = PasswordResetIn(token=token, new_password=fields.get("new_password", ""))
     except ValidationError as exc:
         context["errors"] = _field_errors(exc)
-        return await _form_page(page, "password_reset.html", context, status=422)
+        return await _public_form(page, "password_reset.html", context, status=422)
     if fields.get("new_password") != fields.get("confirm_password"):
         context["errors"] = {"confirm_password": "does not match the new password"}
-        return await _form_page(page, "password_reset.html", context, status=422)
+        return await _public_form(page, "password_reset.html", context, status=422)
     try:
         await emails.reset_password(
             page.session,
@@ -105,7 +116,7 @@ async def reset(page: PageDep) -> Response:
         )
     except BadRequest as exc:
         context["errors"] = {"token": exc.message}
-        return await _form_page(page, "password_reset.html", context, status=exc.status)
+        return await _public_form(page, "password_reset.html", context, status=exc.status)
     await page.runtime.commit(page.session)
     return redirect("/password/reset?done=1")
 
@@ -114,7 +125,7 @@ async def reset(page: PageDep) -> Response:
 async def verify_form(page: PageDep, token: Token = "", done: Flag = None) -> Response:
     """The page a verification link opens: one button confirms."""
     context = {"token": token, "done": done is not None, "error": None}
-    return await _form_page(page, "verify_email.html", context)
+    return await _public_form(page, "verify_email.html", context)
 
 
 @router.post("/verify-email")
@@ -131,7 +142,7 @@ async def verify(page: PageDep) -> Response:
         )
     except BadRequest as exc:
         context = {"token": token, "done": False, "error": exc.message}
-        return await _form_page(page, "verify_email.html", context, status=exc.status)
+        return await _public_form(page, "verify_email.html", context, status=exc.status)
     await page.runtime.commit(page.session)
     return redirect("/verify-email?done=1")
 

@@ -4,11 +4,14 @@ followed back to the API."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from glint.accounts.mail_messages import RESET_PATH, VERIFY_PATH
+from glint.infra.queue import Job
 from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, register
 from tests.factories.mail import MailApi, mail_api, smtp_stack
 
@@ -222,3 +225,31 @@ async def test_changing_the_address(mail_api: MailApi) -> None:
         "/auth/login", json={"login": "alice@new.example", "password": alice.password}
     )
     assert login.status_code == 200
+
+
+async def _first_failure(api: MailApi, job_name: str) -> str:
+    """The error of the first failed attempt of a job (polled: it runs in the background, and a
+    worker just started may take a while to take it)."""
+    for _ in range(1200):
+        async with api.runtime.db.session() as session:
+            error = await session.scalar(
+                sa.select(Job.last_error).where(Job.name == job_name, Job.attempts >= 1)
+            )
+        if error:
+            return str(error)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{job_name} never failed")
+
+
+async def test_a_mail_server_outage_is_waited_out(mail_api: MailApi) -> None:
+    with mail_api.outage():
+        alice = await register(mail_api.client, "alice")
+        error = await _first_failure(mail_api, "email.verification_requested:accounts.mail")
+        assert error.startswith("MailUnavailable")
+        assert mail_api.delivered() == []
+    # The job retries (with backoff) until the server answers again; the link then works.
+    for _ in range(200):
+        if await mail_api.mail_to(alice.email):
+            break
+        await asyncio.sleep(0.1)
+    await _verify(mail_api, alice)

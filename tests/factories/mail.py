@@ -9,9 +9,11 @@ import email.policy
 import shutil
 import ssl
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import partial
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from glint.config import Settings
 from glint.infra.clock import MovableClock
-from glint.infra.mail import EML_SUFFIX, OUTBOX_FOLDER, links_in
+from glint.infra.mail import EML_SUFFIX, OUTBOX_FOLDER, SmtpMailer, links_in
 from glint.infra.runtime import Runtime
 from tests.conftest import delete_queue, own_app, wait_for_jobs
 from tests.live import LiveWorker, free_port, settings_env
@@ -107,9 +109,12 @@ class Received:
     over_tls: list[bool] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        """aiosmtpd's hook: keep the message."""
+        """aiosmtpd's hook: keep the message (or refuse it for now)."""
+        if self.refuse:
+            return "451 4.3.0 Try again later"
         with self.lock:
             self.messages.append(parse(envelope.original_content or envelope.content))
             self.recipients.append(list(envelope.rcpt_tos))
@@ -158,6 +163,15 @@ class SmtpServer:
             options.update(authenticator=_authenticate, auth_required=True)
         self.controller = Controller(self.received, hostname="127.0.0.1", port=self.port, **options)
 
+    @contextmanager
+    def refusing(self) -> Iterator[None]:
+        """While entered, every message is refused as a temporary failure (451)."""
+        self.received.refuse = True
+        try:
+            yield
+        finally:
+            self.received.refuse = False
+
     def __enter__(self) -> SmtpServer:
         self.controller.start()
         return self
@@ -173,6 +187,8 @@ class MailApi:
     client: httpx.AsyncClient
     runtime: Runtime
     delivered: Callable[[], list[EmailMessage]]
+    # While entered, the mail server is away (embedded) or refuses mail (scale-out).
+    outage: Callable[[], AbstractContextManager[None]]
 
     async def mail_to(self, address: str) -> list[EmailMessage]:
         """What reached an address once background jobs have settled, oldest first."""
@@ -231,6 +247,17 @@ async def smtp_stack(
             delete_queue(own.job_queue_name)
 
 
+@contextmanager
+def _no_server(runtime: Runtime) -> Iterator[None]:
+    """Embedded: the runtime sends to an SMTP port nobody listens on while entered."""
+    kept = runtime.mailer
+    runtime.mailer = SmtpMailer(host="127.0.0.1", port=free_port(), starttls=False, timeout=2)
+    try:
+        yield
+    finally:
+        runtime.mailer = kept
+
+
 @pytest.fixture
 async def mail_api(
     client: httpx.AsyncClient, clean_runtime: Runtime, smtp_stack: SmtpStack | None
@@ -240,10 +267,13 @@ async def mail_api(
     if smtp_stack is None:
         outbox = clean_runtime.settings.data_dir / OUTBOX_FOLDER
         shutil.rmtree(outbox, ignore_errors=True)
-        api = MailApi(client, clean_runtime, lambda: read_outbox(outbox))
+        api = MailApi(
+            client, clean_runtime, lambda: read_outbox(outbox), partial(_no_server, clean_runtime)
+        )
     else:
-        smtp_stack.server.received.clear()
-        api = MailApi(smtp_stack.client, smtp_stack.runtime, smtp_stack.server.received.taken)
+        server = smtp_stack.server
+        server.received.clear()
+        api = MailApi(smtp_stack.client, smtp_stack.runtime, server.received.taken, server.refusing)
     original = api.runtime.settings
     api.runtime.clock = MovableClock()
     yield api

@@ -109,7 +109,7 @@ async def test_the_verify_link_confirms_with_a_button(
 ) -> None:
     alice = await register(client, "alice")
     token = await _token(clean_runtime, outbox, alice.email, VERIFY_PATH)
-    browser = web()
+    browser = web(alice)  # opened where alice is signed in: the form carries her session's token
     landing = await browser.get("/verify-email", params={"token": token})
     assert landing.status_code == 200
     me = await client.get("/auth/me", headers=alice.auth)

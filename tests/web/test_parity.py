@@ -511,7 +511,10 @@ async def test_a_password_change(
 
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
-    assert web_outcome.jobs == [("sessions.revoked:realtime.stream", "done")]  # sockets close
+    assert web_outcome.jobs == [
+        ("password.changed:accounts.mail", "done"),  # the address is told
+        ("sessions.revoked:realtime.stream", "done"),  # sockets close
+    ]
     assert web_outcome.seen == {
         "immediate": {"this session": 200, "other sessions": [401, 401]},
         "sessions": [(True, True)],
@@ -663,6 +666,7 @@ async def test_signing_up_in_and_out(
     web_outcome, api_outcome = outcomes["web"], outcomes["api"]
     _same(web_outcome, api_outcome)
     assert web_outcome.jobs == [
+        ("email.verification_requested:accounts.mail", "done"),  # a link confirms the address
         ("profile.changed:discovery.index", "done"),  # search indexes the new account
         ("sessions.revoked:realtime.stream", "done"),  # sockets close
     ]
