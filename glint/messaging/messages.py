@@ -213,14 +213,15 @@ async def page(
 ) -> list[StoredMessage]:
     """A page of a conversation, newest first (limit+1 rows so the caller can page).
 
-    Messages sent before the viewer joined, and those of people blocked either way, are left
-    out; a photo still processing shows only to its sender.
+    Messages sent before the viewer joined, and those of people blocked either way or banned
+    or deleted, are left out; a photo still processing shows only to its sender.
     """
     found = await conversations.membership(session, user=viewer, conversation_id=conversation_id)
     members = await conversations.member_ids(session, conversation_id=conversation_id)
+    others = [m for m in members if m != viewer.id]
     hidden = await social_service.blocked_either_way_among(
-        session, user_id=viewer.id, others=[m for m in members if m != viewer.id]
-    )
+        session, user_id=viewer.id, others=others
+    ) | await conversations.gone_among(session, user_ids=others)
     return await store_for(session).page(
         conversation_id,
         viewer_id=viewer.id,
@@ -243,6 +244,7 @@ async def visible_message(session: AsyncSession, *, viewer: User, message_id: in
         not message.is_published
         or message.id <= found.member.joined_after_id
         or await social_service.is_blocked_either_way(session, a=viewer.id, b=message.sender_id)
+        or bool(await conversations.gone_among(session, user_ids=[message.sender_id]))
     )
     if hidden:
         raise NotFound(NO_SUCH_MESSAGE)

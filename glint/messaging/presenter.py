@@ -109,6 +109,11 @@ async def conversations_out(
             if row.conversation.last_message_id is not None
         ]
     )
+    # A banned or deleted sender's last message is no preview for anyone else.
+    gone = await conversations.gone_among(
+        session, user_ids={m.sender_id for m in last.values() if m.sender_id != viewer.id}
+    )
+    last = {key: message for key, message in last.items() if message.sender_id not in gone}
     shaped = {
         message.id: message
         for message in await messages_out(

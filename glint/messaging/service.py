@@ -5,7 +5,7 @@ Sending, unsending and reacting are in `glint.messaging.messages`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -423,6 +423,16 @@ async def mark_read(
         session, ids=ids, event=events.ConversationRead(conversation_id, user.id, message.id)
     )
     await session.flush()
+
+
+async def gone_among(session: AsyncSession, *, user_ids: Collection[int]) -> set[int]:
+    """Which of these accounts are banned or deleted: their messages show to nobody else."""
+    if not user_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(User.id).where(User.id.in_(set(user_ids)), ~active_accounts())
+    )
+    return set(rows)
 
 
 async def active_people(

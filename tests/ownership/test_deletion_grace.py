@@ -49,9 +49,15 @@ async def world(client: httpx.AsyncClient, clean_runtime: Runtime) -> dict[str, 
     await published_story(client, alice)
     room = await conversation(client, alice, bob)
     await send(client, alice, room["id"], "see you")
+    group = await conversation(client, bob, alice, carol, title="trio")
+    await send(client, bob, group["id"], "hello all")
+    await send(client, alice, group["id"], "alice in the group")
     await wait_for_jobs(clean_runtime)
     await feeds_jobs.refresh_explore(clean_runtime)
-    return {"alice": alice, "bob": bob, "carol": carol, "post": post, "bobs": bobs, "room": room}
+    return {
+        **{"alice": alice, "bob": bob, "carol": carol, "post": post, "bobs": bobs},
+        **{"room": room, "group": group},
+    }
 
 
 async def _seen(
@@ -67,7 +73,8 @@ async def _seen(
         people = [item.get("author") or item.get("user") or item for item in items]
         return [person["username"] for person in people]
 
-    rooms = await inbox(client, viewer)
+    rooms = [room for room in await inbox(client, viewer) if room["id"] != world["group"]["id"]]
+    group = next(r for r in await inbox(client, viewer) if r["id"] == world["group"]["id"])
     return {
         "profile": (await client.get(f"/users/{LEAVER}", headers=auth)).status_code,
         "post": (await client.get(f"/posts/{post['id']}", headers=auth)).status_code,
@@ -86,6 +93,9 @@ async def _seen(
         "following of bob": await names("/users/bob/following"),
         "suggested": LEAVER in await names("/suggestions/users"),
         "tray": LEAVER in tray_names(await tray(client, viewer)),
+        "group": [m["text"] for m in await messages(client, viewer, world["group"]["id"])],
+        "group preview": (group["last_message"] or {}).get("text"),
+        "group people": sorted(p["username"] for p in group["participants"]),
         "rooms": [
             [p["username"] for p in room["participants"] if p["username"] != viewer.username]
             for room in rooms
@@ -101,6 +111,8 @@ async def test_invisible_during_the_grace_period_back_on_sign_in_purged_after_it
     assert before_bob["profile"] == 200 and before_bob["feed"] and before_bob["tray"]
     assert before_bob["comments"] == [LEAVER] and before_bob["likers"] == [LEAVER]
     assert before_bob["people"] == [LEAVER] and before_bob["rooms"] == [[LEAVER]]
+    assert before_bob["group"] == ["alice in the group", "hello all"]
+    assert before_bob["group preview"] == "alice in the group"
     assert before_carol["explore"] and before_carol["suggested"]
 
     response = await _delete(client, alice)
@@ -122,10 +134,13 @@ async def test_invisible_during_the_grace_period_back_on_sign_in_purged_after_it
         "following of bob": [],
         "suggested": False,
         "tray": False,
+        "group": ["hello all"],
+        "group preview": None,
+        "group people": ["bob", "carol"],
         "rooms": [],
     }
     assert await _seen(client, world, bob) == gone
-    assert await _seen(client, world, carol) == {**gone, "followers of bob": [], "rooms": []}
+    assert await _seen(client, world, carol) == gone
 
     # Signing in again: everything as it was.
     login = await client.post("/auth/login", json={"login": LEAVER, "password": DEFAULT_PASSWORD})
