@@ -146,6 +146,8 @@ def test_every_control_reached_by_tab_shows_the_focus(
         "/stories/new",
         "/accounts/edit",
         "/accounts/password",
+        "/settings/email",
+        "/settings/username",
     ):
         page.goto(path)
         unshown += [f"{path}: {what}" for what in unshown_focus(page)]
@@ -155,7 +157,7 @@ def test_every_control_reached_by_tab_shows_the_focus(
             page.evaluate("window.__tabbed = null")
             unshown += [f"{path} (a photo picked): {what}" for what in unshown_focus(page)]
     signed_out = _context(browser, live).new_page()
-    for path in ("/login", "/signup"):
+    for path in ("/login", "/signup", "/password/forgot", "/password/reset?token=t"):
         signed_out.goto(path)
         unshown += [f"{path}: {what}" for what in unshown_focus(signed_out)]
     signed_out.context.close()
