@@ -113,16 +113,27 @@ def _new_recovery_code() -> str:
     return f"{chars[:RECOVERY_HALF]}-{chars[RECOVERY_HALF:]}"
 
 
+def _enrolment(user: User, secret: str) -> Enrolment:
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+    # Drawn here as inline SVG: the secret never leaves for a QR service or a CDN.
+    qr = segno.make(uri, error="m")
+    svg = qr.svg_inline(scale=5, border=4, dark="#111", light="#fff", title="QR code")
+    return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=svg)
+
+
 def begin_setup(user: User) -> Enrolment:
     """A new pending secret for the account (stored, unconfirmed) and its QR code."""
     if is_enabled(user):
         raise Conflict("Two-factor sign-in is already on.", code="two_factor_enabled")
-    secret = pyotp.random_base32()
-    user.totp_pending_secret = secret
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
-    qr = segno.make(uri, error="m")
-    svg = qr.svg_inline(scale=5, border=4, dark="#111", light="#fff", title="QR code")
-    return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=svg)
+    user.totp_pending_secret = pyotp.random_base32()
+    return _enrolment(user, user.totp_pending_secret)
+
+
+def pending_enrolment(user: User) -> Enrolment | None:
+    """The setup waiting for its first code (shown again on reload), if there is one."""
+    if is_enabled(user) or user.totp_pending_secret is None:
+        return None
+    return _enrolment(user, user.totp_pending_secret)
 
 
 async def status(session: AsyncSession, *, user: User) -> Status:

@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
+from glint.accounts import login_challenge, twofactor
 from glint.accounts import service as accounts_service
 from glint.accounts.models import User
-from glint.accounts.schemas import LoginIn, RegisterIn
-from glint.errors import Conflict, Forbidden, Unauthenticated
+from glint.accounts.schemas import LoginIn, RegisterIn, TwoFactorLoginIn
+from glint.errors import Conflict, Forbidden, GlintError, Unauthenticated
 from glint.http.deps import SESSION_COOKIE, client_ip, rate_limit
 from glint.web import csrf, pages_deletion
 from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
@@ -34,7 +35,9 @@ async def _form_page(
     return response
 
 
-async def _start_session(page: PageCtx, user: User, target: str) -> Response:
+async def _start_session(
+    page: PageCtx, user: User, target: str, *, factor: str = twofactor.FACTOR_PASSWORD
+) -> Response:
     if user.deletion_status is not None:  # create_session cancels it: tell the member
         target = pages_deletion.CANCELLED
     _, token = await accounts_service.create_session(
@@ -44,6 +47,7 @@ async def _start_session(page: PageCtx, user: User, target: str) -> Response:
         user=user,
         user_agent=page.request.headers.get("user-agent", ""),
         ip=client_ip(page.request, page.runtime.settings),
+        factor=factor,
     )
     await page.runtime.commit(page.session)  # a sign-up's events (search indexing) run now
     response = redirect(target)
@@ -95,7 +99,59 @@ async def login(page: PageDep) -> Response:
     except (Unauthenticated, Forbidden) as exc:
         context = {"next": target, "error": exc.message, "login": login_name}
         return await _form_page(page, "login.html", context, status=exc.status)
+    if twofactor.is_enabled(user):
+        challenge = login_challenge.issue_challenge(
+            user, secret_key=page.runtime.secret_key, now=page.runtime.clock.now().timestamp()
+        )
+        return await _code_page(page, challenge=challenge, target=target, error=None)
     return await _start_session(page, user, target)
+
+
+async def _code_page(
+    page: PageCtx, *, challenge: str, target: str, error: str | None, status: int = 200
+) -> Response:
+    """Sign-in's second step: the challenge rides along in the form, nothing is kept here."""
+    context = {"challenge": challenge, "next": target, "error": error}
+    return await _form_page(page, "login_code.html", context, status=status)
+
+
+@router.get("/login/2fa")
+async def login_code_form() -> Response:
+    """The second step exists only as the answer to the first: start there."""
+    return redirect("/login")
+
+
+@router.post("/login/2fa")
+async def login_code(page: PageDep) -> Response:
+    """Check the authenticator (or recovery) code against the first step's challenge."""
+    fields = await page.verify_form()
+    target = safe_next(fields.get("next"))
+    challenge = fields.get("challenge", "")[:200]
+    try:
+        body = TwoFactorLoginIn(challenge=challenge, code=fields.get("code", ""))
+    except ValidationError:
+        error = "Enter the code from your authenticator app, or a recovery code."
+        return await _code_page(page, challenge=challenge, target=target, error=error, status=422)
+    try:
+        user, factor = await login_challenge.redeem_challenge(
+            page.session,
+            challenge=body.challenge,
+            code=body.code,
+            secret_key=page.runtime.secret_key,
+            limiter=page.runtime.limiter,
+            settings=page.runtime.settings,
+            now=page.runtime.clock.now().timestamp(),
+        )
+    except Unauthenticated as exc:  # the challenge expired or was voided: from the top
+        context = {"next": target, "error": exc.message, "login": ""}
+        return await _form_page(page, "login.html", context, status=exc.status)
+    except GlintError as exc:  # a wrong or spent code, or too many wrong ones
+        if exc.status >= 500:
+            raise
+        return await _code_page(
+            page, challenge=challenge, target=target, error=exc.message, status=exc.status
+        )
+    return await _start_session(page, user, target, factor=factor)
 
 
 @router.get("/signup")

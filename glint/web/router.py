@@ -23,6 +23,7 @@ from glint.web import (
     pages_settings,
     pages_stories,
     pages_story_settings,
+    pages_two_factor,
     static_files,
 )
 
@@ -37,6 +38,7 @@ for module in (
     pages_settings,
     pages_export,
     pages_deletion,
+    pages_two_factor,
     pages_admin,
     pages_admin_people,
     pages_activity,
