@@ -5,13 +5,17 @@ suite's worker writes there in both modes; the SMTP half is tests/accounts/test_
 from __future__ import annotations
 
 import shutil
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from glint.accounts.mail_messages import RESET_PATH, VERIFY_PATH
 from glint.infra.mail import OUTBOX_FOLDER
+from glint.infra.queue import Job
 from glint.infra.runtime import Runtime
 from tests.conftest import wait_for_jobs
 from tests.factories.accounts import TestUser, register
@@ -186,3 +190,61 @@ async def test_settings_username_page_and_the_old_profile_url(
     assert old.headers["location"] == "/alicia"
     assert (await web().get("/alicia")).status_code == 200
     assert (await web().get("/nobody-here")).status_code == 404
+
+
+async def _jobs_of(runtime: Runtime, action: Callable[[], Awaitable[object]]) -> list[str]:
+    """The kinds of the jobs an action wrote, once they have settled."""
+    await wait_for_jobs(runtime)
+    async with runtime.db.session() as session:
+        before = set(await session.scalars(sa.select(Job.id)))
+    await action()
+    await wait_for_jobs(runtime)
+    async with runtime.db.session() as session:
+        rows = await session.execute(sa.select(Job.id, Job.name, Job.status))
+    return sorted(f"{name} {status}" for job_id, name, status in rows if job_id not in before)
+
+
+async def _change(
+    via: str, client: httpx.AsyncClient, browser: httpx.AsyncClient, user: TestUser, field: str
+) -> None:
+    """Change the e-mail or the username through the API or through its settings page."""
+    value = f"{via}@new.example" if field == "email" else f"{via}_renamed"
+    if via == "api":
+        body = {field: value, "password": user.password}
+        response = await client.put(f"/users/me/{field}", headers=user.auth, json=body)
+        assert response.status_code == 200, response.text
+        return
+    token = form_token((await browser.get(f"/settings/{field}")).text)
+    form = {"csrf_token": token, field: value, "password": user.password}
+    response = await browser.post(f"/settings/{field}", data=form)
+    assert response.status_code == 303, response.text
+
+
+async def test_the_pages_and_the_api_change_the_same_things(
+    client: httpx.AsyncClient, web: WebFactory, clean_runtime: Runtime
+) -> None:
+    """A rename and a change of address leave the same behind by either path."""
+    outcomes = {}
+    for via in ("api", "web"):
+        user = await register(client, f"{via}_user")
+        browser = web(user)
+        jobs: list[str] = []
+        for field in ("email", "username"):
+            jobs += await _jobs_of(
+                clean_runtime, partial(_change, via, client, browser, user, field)
+            )
+        me = (await client.get("/auth/me", headers=user.auth)).json()
+        old = await client.get(f"/users/{via}_user")
+        outcomes[via] = (
+            jobs,
+            me["email"].replace(via, "X"),
+            me["username"].replace(via, "X"),
+            me["email_verified"],
+            old.status_code,
+        )
+    assert outcomes["web"] == outcomes["api"]
+    assert outcomes["api"][0] == [
+        "email.changed:accounts.mail done",
+        "email.verification_requested:accounts.mail done",
+        "profile.changed:discovery.index done",
+    ]
