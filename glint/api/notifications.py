@@ -27,7 +27,11 @@ async def notifications(
         encode_cursor({"activity": items[-1][0].activity_id}) if len(rows) > page.limit else None
     )
     return NotificationPage(
-        items=[notifications_presenter.notification_out(shown, urls=urls) for shown in items],
+        items=[
+            notifications_presenter.notification_out(shown, urls=urls)
+            for shown in items
+            if notifications_service.has_something_to_say(shown)
+        ],
         next_cursor=cursor,
         unread_count=unread,
     )

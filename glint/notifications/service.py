@@ -216,6 +216,13 @@ async def forget_account(session: AsyncSession, *, user_id: int) -> None:
 Shown = tuple[Notification, list[User], int]
 
 
+def has_something_to_say(shown: Shown) -> bool:
+    """Whether a notification is worth showing: every actor gone (banned, deleted) leaves
+    nothing to say, not even the comment's words; notices have no actor anyway."""
+    row, actors, _ = shown
+    return bool(actors) or row.kind in NOTICE_KINDS
+
+
 async def _with_actors(session: AsyncSession, rows: list[Notification]) -> list[Shown]:
     """Each notification with its newest active actors and how many there are."""
     actors: dict[int, list[tuple[int, User]]] = defaultdict(list)

@@ -14,7 +14,6 @@ from glint.accounts.schemas import Relationship, UserSummary
 from glint.errors import NotFound
 from glint.infra.ids import created_at
 from glint.notifications import service as notifications_service
-from glint.notifications.models import NOTICE_KINDS
 from glint.paging import (
     MAX_CURSOR_LENGTH,
     PageParams,
@@ -107,8 +106,7 @@ async def notifications(page: MemberPageDep, cursor: Cursor = None) -> Response:
             created_at=created_at(row.activity_id),
         )
         for row, actors, count in items
-        # Every actor gone (banned, deleted): nothing left to say; notices have none anyway.
-        if actors or row.kind in NOTICE_KINDS
+        if notifications_service.has_something_to_say((row, actors, count))
     ]
     next_url = None
     if len(rows) > NOTIFICATIONS_PAGE:

@@ -73,6 +73,7 @@ async def _seen(
         people = [item.get("author") or item.get("user") or item for item in items]
         return [person["username"] for person in people]
 
+    notified = await client.get("/notifications", headers=auth)
     rooms = [room for room in await inbox(client, viewer) if room["id"] != world["group"]["id"]]
     group = next(r for r in await inbox(client, viewer) if r["id"] == world["group"]["id"])
     return {
@@ -93,6 +94,10 @@ async def _seen(
         "following of bob": await names("/users/bob/following"),
         "suggested": LEAVER in await names("/suggestions/users"),
         "tray": LEAVER in tray_names(await tray(client, viewer)),
+        "notified by": sorted(
+            {a["username"] for n in notified.json()["items"] for a in n["actors"]}
+            | {n["text"] for n in notified.json()["items"] if n["text"]}
+        ),
         "group": [m["text"] for m in await messages(client, viewer, world["group"]["id"])],
         "group preview": (group["last_message"] or {}).get("text"),
         "group people": sorted(p["username"] for p in group["participants"]),
@@ -112,6 +117,7 @@ async def test_invisible_during_the_grace_period_back_on_sign_in_purged_after_it
     assert before_bob["comments"] == [LEAVER] and before_bob["likers"] == [LEAVER]
     assert before_bob["people"] == [LEAVER] and before_bob["rooms"] == [[LEAVER]]
     assert before_bob["group"] == ["alice in the group", "hello all"]
+    assert before_bob["notified by"] == [LEAVER, "yum"]
     assert before_bob["group preview"] == "alice in the group"
     assert before_carol["explore"] and before_carol["suggested"]
 
@@ -134,6 +140,7 @@ async def test_invisible_during_the_grace_period_back_on_sign_in_purged_after_it
         "following of bob": [],
         "suggested": False,
         "tray": False,
+        "notified by": [],
         "group": ["hello all"],
         "group preview": None,
         "group people": ["bob", "carol"],
