@@ -46,10 +46,11 @@ class EmailVerificationRequested(Event):
 
 @dataclass(frozen=True, slots=True)
 class PasswordResetRequested(Event):
-    """Someone asked for a reset link for this verified address; the job makes the token."""
+    """Someone asked for a reset link for an address. Emitted whether or not the address has
+    an account (so the request takes as long either way); the job looks it up, sends only to
+    a confirmed address of an active account, and makes the token."""
 
     name = "password.reset_requested"
-    user_id: int
     email: str
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import emails, events, mail_messages, usernames
@@ -27,15 +28,18 @@ async def remove_old_avatar(ctx: JobContext, event: events.AvatarReplaced) -> No
     await media_service.delete_objects(ctx.runtime.storage, keys=[], prefixes=[event.old_prefix])
 
 
-async def _holder(session: AsyncSession, user_id: int, email: str) -> User | None:
-    """The active account if it still has this address."""
-    user = await session.get(User, user_id)
+async def _holder(session: AsyncSession, user_id: int | None, email: str) -> User | None:
+    """The active account that has this address now (the given one, or whichever)."""
+    if user_id is None:
+        user = await session.scalar(sa.select(User).where(User.email == email))
+    else:
+        user = await session.get(User, user_id)
     if user is None or not user.is_active_account or user.email != email:
         return None
     return user
 
 
-async def _send_link(ctx: JobContext, *, user_id: int, email: str, purpose: str) -> None:
+async def _send_link(ctx: JobContext, *, user_id: int | None, email: str, purpose: str) -> None:
     runtime = ctx.runtime
     async with runtime.db.session() as session:
         user = await _holder(session, user_id, email)
@@ -69,8 +73,8 @@ async def send_verification(ctx: JobContext, event: events.EmailVerificationRequ
 
 
 async def send_password_reset(ctx: JobContext, event: events.PasswordResetRequested) -> None:
-    """Mail a password reset link to a still-confirmed address."""
-    await _send_link(ctx, user_id=event.user_id, email=event.email, purpose=emails.RESET_PASSWORD)
+    """Mail a password reset link, if the address is an active account's confirmed one."""
+    await _send_link(ctx, user_id=None, email=event.email, purpose=emails.RESET_PASSWORD)
 
 
 async def _send_notice(runtime: Runtime, user_id: int, message: EmailMessage | None) -> None:
