@@ -42,12 +42,19 @@ async def request_deletion(
     now: dt.datetime,
 ) -> dt.datetime:
     """Delete the account after its grace period (password, and the second factor when it is
-    on; 403 without saying which was wrong); when everything it made will be gone."""
+    on; 403 without saying which was wrong; 409 for the last admin); when everything it made
+    will be gone."""
     if not await passwords.verify_password(password, user.password_hash):
         raise Forbidden(twofactor.WRONG_CREDENTIALS, code=twofactor.WRONG_CREDENTIALS_CODE)
     await twofactor.check_second_factor(
         session, user=user, code=code, limiter=limiter, settings=settings, now=now.timestamp()
     )
+    if user.role == "admin":
+        admins = await session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.role == "admin")
+        )
+        if (admins or 0) <= 1:  # nobody could give the role to anyone any more
+            raise Conflict("Make someone else an admin first.", code="last_admin")
     purge_after = now + dt.timedelta(days=settings.account_deletion_grace_days)
     moved = await move_deletion(
         session, user_id=user.id, to=DeletionStatus.PENDING, now=now, purge_after=purge_after

@@ -19,6 +19,7 @@ from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, register
 from tests.factories.deletion import leftovers
 from tests.factories.discovery import indexed_post
 from tests.factories.messaging import conversation, inbox, messages, send
+from tests.factories.moderation import give_role
 from tests.factories.stories import published_story, tray, tray_names
 from tests.factories.two_factor import enrol, first_step, wrong_code
 from tests.feeds.helpers import feed_ids
@@ -252,3 +253,14 @@ async def test_with_two_factor_the_code_is_needed_and_only_the_second_step_cance
     assert second.status_code == 200, second.text
     await wait_for_jobs(clean_runtime)
     assert (await client.get(f"/users/{LEAVER}", headers=bob.auth)).status_code == 200
+
+
+async def test_the_last_admin_cannot_leave(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    olga, pat = await register(client, "olga"), await register(client, "pat")
+    await give_role(clean_runtime, olga, "admin")
+    refused = await _delete(client, olga)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
+    await give_role(clean_runtime, pat, "admin")
+    assert (await _delete(client, olga)).status_code == 202
