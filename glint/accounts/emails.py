@@ -23,7 +23,7 @@ from glint.accounts import events, passwords
 from glint.accounts import service as accounts_service
 from glint.accounts.models import AccountToken, User
 from glint.config import Settings
-from glint.errors import BadRequest, Conflict, Forbidden, RateLimited
+from glint.errors import BadRequest, Conflict, Forbidden, RateLimited, ValidationFailed
 from glint.infra.db import is_unique_violation
 from glint.infra.events import bus
 from glint.infra.ids import IdGenerator
@@ -34,6 +34,7 @@ VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a secret)
 TOKEN_LIFETIMES = {VERIFY_EMAIL: dt.timedelta(days=1), RESET_PASSWORD: dt.timedelta(hours=1)}
 MAX_TOKEN_LENGTH = 128
+MAX_EMAIL_LENGTH = 254  # the column's
 INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code)
 
 
@@ -200,6 +201,8 @@ async def change_email(
     address hears of it. 403 `wrong_password`, 409 `email_taken`."""
     await require_password(user, password)
     address = email.strip().lower()
+    if len(address) > MAX_EMAIL_LENGTH:  # lower-casing can lengthen some letters
+        raise ValidationFailed("That e-mail address is too long.", fields={"email": "too long"})
     if address == user.email:
         return user
     taken = await session.scalar(sa.select(User.id).where(User.email == address))
