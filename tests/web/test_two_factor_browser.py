@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyotp
@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.live import LiveServer
 from tests.web.conftest import live_server
+from tests.web.test_accessibility import axe_results, describe
 from tests.web.test_browser import PASSWORD, Watcher, _context, _register
 
 pytestmark = pytest.mark.browser
@@ -43,20 +44,29 @@ def _sign_in_first_step(page: Page, username: str) -> None:
     expect(page.get_by_text("Enter the six-digit code")).to_be_visible()
 
 
+def _check_accessible(page: Page) -> None:
+    """No serious or critical axe-core result on the page as it is now, in both themes."""
+    found = []
+    for theme in ("light", "dark"):
+        page.emulate_media(color_scheme=theme)
+        page.wait_for_function("(t) => document.documentElement.dataset.theme === t", arg=theme)
+        found += [{"state": theme, **result} for result in axe_results(page)]
+    page.emulate_media(color_scheme="light")
+    assert found == [], describe(found)
+
+
 def _submit_code(page: Page, code: str) -> None:
     page.fill("input[name=code]", code)
     page.press("input[name=code]", "Enter")  # its own form's submit, not the nav's Log out
 
 
-def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
-    browser: Browser, live: LiveServer, shots_dir: Path
-) -> None:
-    tina = _register(live, "tina")
-    watcher = Watcher()
-    context = _context(browser, live, tina)
-    page = watcher.attach(context.new_page())
+def _nothing(page: Page) -> None:
+    """No check of the page beyond what the steps expect."""
 
-    # Settings → Two-factor: set up, read the secret from the page, confirm with a code.
+
+def _enrol(page: Page, shots_dir: Path, check: Callable[[Page], None]) -> tuple[str, list[str]]:
+    """Settings → Two-factor: set up, read the secret from the page, confirm with a code; the
+    secret and the recovery codes shown. `check` looks at each page on the way."""
     page.goto("/settings/two-factor")
     expect(page.get_by_text("Off.")).to_be_visible()
     page.get_by_role("button", name="Set up two-factor sign-in").click()
@@ -69,14 +79,28 @@ def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
     assert len(secret) == 32
     assert secret_box.inner_text().replace(" ", "") == secret  # the text a person would type
     page.screenshot(path=str(shots_dir / "two-factor-setup.png"))
-    totp = pyotp.TOTP(secret)
-    _submit_code(page, totp.now())
+    check(page)
+    _submit_code(page, pyotp.TOTP(secret).now())
     expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
     codes = page.locator("pre.recovery-codes").inner_text().split()
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z0-9]{5}-[a-z0-9]{5}", c) for c in codes)
     page.screenshot(path=str(shots_dir / "two-factor-recovery-codes.png"))
+    check(page)
     page.get_by_role("link", name="I have saved them").click()
     expect(page.get_by_text("10 of 10 recovery codes left.")).to_be_visible()
+    check(page)
+    return secret, codes
+
+
+def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
+    browser: Browser, live: LiveServer, shots_dir: Path
+) -> None:
+    tina = _register(live, "tina")
+    watcher = Watcher()
+    context = _context(browser, live, tina)
+    page = watcher.attach(context.new_page())
+    secret, codes = _enrol(page, shots_dir, _nothing)
+    totp = pyotp.TOTP(secret)
 
     # Sign out, then in again: password first, then the app's code (the next step's: the one
     # that confirmed the setup may not be used twice).
@@ -121,3 +145,18 @@ def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
     assert [p for p in watcher.problems if not p.endswith(expected)] == []
     context.close()
     other_context.close()
+
+
+def test_two_factor_pages_pass_axe(browser: Browser, live: LiveServer, shots_dir: Path) -> None:
+    """axe-core finds nothing serious on the setup, recovery codes, overview and second-step
+    pages, light and dark."""
+    una = _register(live, "una")
+    # axe-core is injected as a script, which the page's CSP (rightly) refuses.
+    context = _context(browser, live, una, bypass_csp=True)
+    page = context.new_page()
+    _enrol(page, shots_dir, _check_accessible)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"/login"))
+    _sign_in_first_step(page, una.username)
+    _check_accessible(page)
+    context.close()
