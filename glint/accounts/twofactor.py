@@ -22,6 +22,7 @@ import segno
 import sqlalchemy as sa
 from limits.errors import StorageError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from glint.accounts import passwords
 from glint.accounts.models import RecoveryCode, User
@@ -77,6 +78,10 @@ def _wrong() -> Forbidden:
     return Forbidden(WRONG_CREDENTIALS, code=WRONG_CREDENTIALS_CODE)
 
 
+def _already_on() -> Conflict:
+    return Conflict("Two-factor sign-in is already on.", code="two_factor_enabled")
+
+
 def _step_of(now: float) -> int:
     return int(now // STEP_SECONDS)
 
@@ -124,7 +129,7 @@ def _enrolment(user: User, secret: str) -> Enrolment:
 def begin_setup(user: User) -> Enrolment:
     """A new pending secret for the account (stored, unconfirmed) and its QR code."""
     if is_enabled(user):
-        raise Conflict("Two-factor sign-in is already on.", code="two_factor_enabled")
+        raise _already_on()
     user.totp_pending_secret = pyotp.random_base32()
     return _enrolment(user, user.totp_pending_secret)
 
@@ -197,7 +202,7 @@ async def _accept_totp(session: AsyncSession, *, user: User, step: int) -> bool:
     )
     if getattr(result, "rowcount", 1) == 0:
         return False
-    user.totp_last_step = step
+    set_committed_value(user, "totp_last_step", step)  # written already: no second UPDATE
     return True
 
 
@@ -277,7 +282,7 @@ async def enable(
 ) -> list[str]:
     """Confirm the pending secret with a first code; the ten recovery codes, shown this once."""
     if is_enabled(user):
-        raise Conflict("Two-factor sign-in is already on.", code="two_factor_enabled")
+        raise _already_on()
     pending = user.totp_pending_secret
     if pending is None:
         raise Conflict("Start the setup first.", code="two_factor_not_pending")
@@ -288,10 +293,24 @@ async def enable(
         await _guarded(limiter, settings, user=user, hit=True)
         raise _wrong()
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
-    user.totp_secret = pending
-    user.totp_pending_secret = None
-    user.totp_enabled_at = moment
-    user.totp_last_step = step  # the confirming code may not sign anyone in afterwards
+    # One UPDATE from "pending with this secret" to "on": of two racing confirmations (two
+    # tabs), one wins and the other is told it is on already; no second set of codes.
+    values = {
+        "totp_secret": pending,
+        "totp_pending_secret": None,
+        "totp_enabled_at": moment,
+        "totp_last_step": step,  # the confirming code may not sign anyone in afterwards
+    }
+    result = await session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.totp_secret.is_(None), User.totp_pending_secret == pending)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise _already_on()
+    for name, value in values.items():
+        set_committed_value(user, name, value)
     return await _replace_recovery_codes(session, ids=ids, user=user, now=moment)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -189,6 +190,20 @@ async def test_enable_without_setup_is_a_conflict_and_a_new_setup_replaces_the_s
     if stale != pyotp.TOTP(second).at(_now(clean_runtime)):
         refused = await client.post("/auth/2fa/enable", json={"code": stale}, headers=alice.auth)
         assert refused.status_code == 403
+
+
+async def test_two_racing_confirmations_enable_once(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    alice = await register(client)
+    secret = (await client.post("/auth/2fa/setup", headers=alice.auth)).json()["secret"]
+    code = pyotp.TOTP(secret).at(_now(clean_runtime))
+    answers = await asyncio.gather(
+        *(client.post("/auth/2fa/enable", json={"code": code}, headers=alice.auth) for _ in "ab")
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    status = await client.get("/auth/2fa", headers=alice.auth)
+    assert status.json() == {"enabled": True, "pending": False, "recovery_codes_left": 10}
 
 
 # --- signing in in two steps -------------------------------------------------------------------
