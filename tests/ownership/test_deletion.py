@@ -96,9 +96,17 @@ async def test_deletion_without_grace_leaves_nothing_behind(
     # Nothing of anyone else went with it: the bystander's photos are all still there.
     others = {k for k in keys_before if not k.startswith(tuple(theirs)) and f"/{uid}/" not in k}
     assert others <= keys_after
+    if runtime.redis is not None:  # timelines, trays, stream logs, caches: nothing names it
+        names = [key async for key in runtime.redis.scan_iter(match=f"*{uid}*", count=1000)]
+        assert names == []
     await _counters_match_rows(runtime, world)
     await _conversations_keep_only_the_others(client, world)
     assert (await client.get(f"/users/{LEAVER}", headers=world.bystander.auth)).status_code == 404
+    for words in (LEAVER, "farewelltag", "Leaving Soon"):  # the text index forgot it all
+        found = await client.get("/search", params={"q": words}, headers=world.bystander.auth)
+        assert found.json()["users"] == [] and found.json()["posts"] == [], words
+    tag = await client.get("/hashtags/farewelltag", headers=world.bystander.auth)
+    assert tag.status_code == 404 or tag.json()["post_count"] == 0, tag.text
     login = await client.post("/auth/login", json={"login": LEAVER, "password": DEFAULT_PASSWORD})
     assert login.status_code == 401
     # The name is free again.
