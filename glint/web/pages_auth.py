@@ -1,7 +1,9 @@
 """Sign up, sign in and sign out: plain HTML forms posted to page routes (they work without JS).
 
 Signing in here follows the API's rules (glint/accounts/router.py): the same failed-login limits
-per IP and per account, the same session and the same HttpOnly, SameSite=Lax cookie.
+per IP and per account, the same session and the same HttpOnly, SameSite=Lax cookie. An account
+with two-factor sign-in gets a second form instead of the cookie; the signed challenge of the
+first step rides along in it, so no half-signed-in state is kept anywhere.
 """
 
 from __future__ import annotations
