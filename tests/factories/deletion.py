@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint import models_registry
+from glint.infra.eventlog import SqlEventLog
 from glint.infra.runtime import Runtime
 from tests.conftest import wait_for_jobs
 from tests.factories import images
@@ -193,6 +195,31 @@ async def leftovers(runtime: Runtime, *, user_id: int, username: str) -> list[st
                     )
                     if count:
                         found.append(f"{table.name}.{column.name} ∋ {needle!r} x{count}")
+            found.extend(await _in_bytes(session, table, user_id=user_id, username=username))
+    return found
+
+
+async def pass_stream_windows(runtime: Runtime) -> None:
+    """What the periodic realtime.trim_log does once GLINT_STREAM_WINDOW_SECONDS (10 min) have
+    passed. Until then others' stream windows may hold references to what the account did (IDs,
+    never content: the gateway shapes each event at delivery, and finds the thing gone)."""
+    log = runtime.eventlog
+    if isinstance(log, SqlEventLog):
+        await SqlEventLog(runtime.db, ids=runtime.ids, window=0, cap=log.cap).trim()
+
+
+async def _in_bytes(
+    session: AsyncSession, table: sa.Table, *, user_id: int, username: str
+) -> list[str]:
+    """Binary columns (stream event payloads) read back and searched in Python."""
+    found = []
+    for column in table.columns:
+        if not isinstance(column.type, sa.LargeBinary):
+            continue
+        for value in await session.scalars(sa.select(column)):
+            for needle in (username, str(user_id)):
+                if value and needle.encode() in bytes(value):
+                    found.append(f"{table.name}.{column.name} holds {needle!r}")
     return found
 
 

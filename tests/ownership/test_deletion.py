@@ -17,7 +17,13 @@ from glint.social.models import Follow
 from glint.stories.models import Story, StoryView
 from tests.conftest import wait_for_jobs
 from tests.factories.accounts import DEFAULT_PASSWORD, register
-from tests.factories.deletion import World, build_world, leftovers, made_by
+from tests.factories.deletion import (
+    World,
+    build_world,
+    leftovers,
+    made_by,
+    pass_stream_windows,
+)
 from tests.factories.messaging import inbox, messages
 
 LEAVER = "leaverqz"
@@ -88,6 +94,7 @@ async def test_deletion_without_grace_leaves_nothing_behind(
     assert response.json()["status"] == "pending"
     await wait_for_jobs(runtime, within=60)
 
+    await pass_stream_windows(runtime)
     found = await leftovers(runtime, user_id=uid, username=LEAVER)
     assert found == [], "\n".join(found)
     keys_after = set(await runtime.storage.list_keys(""))
@@ -138,6 +145,7 @@ async def test_a_second_purge_run_after_a_crash_finishes_the_job(
     for _ in range(2):  # the second run finds nothing left to do, and does no harm
         await deletion_jobs.purge(context, DeletionDue(int(leaver.id)))
     await wait_for_jobs(runtime)
+    await pass_stream_windows(runtime)
     assert await leftovers(runtime, user_id=int(leaver.id), username=LEAVER) == []
     me = (await client.get("/auth/me", headers=friend.auth)).json()
     assert (me["follower_count"], me["following_count"]) == (0, 0)

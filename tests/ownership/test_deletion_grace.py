@@ -16,7 +16,7 @@ from glint.infra.runtime import Runtime
 from glint.ownership import deletion_jobs
 from tests.conftest import wait_for_jobs
 from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, register
-from tests.factories.deletion import leftovers
+from tests.factories.deletion import leftovers, pass_stream_windows
 from tests.factories.discovery import indexed_post
 from tests.factories.messaging import conversation, inbox, messages, send
 from tests.factories.moderation import give_role
@@ -166,6 +166,7 @@ async def test_invisible_during_the_grace_period_back_on_sign_in_purged_after_it
     clean_runtime.clock.advance(dt.timedelta(days=31))
     await deletion_jobs.claim_due_accounts(clean_runtime)
     await wait_for_jobs(clean_runtime, within=60)
+    await pass_stream_windows(clean_runtime)
     assert await leftovers(clean_runtime, user_id=int(alice.id), username=LEAVER) == []
     login = await client.post("/auth/login", json={"login": LEAVER, "password": DEFAULT_PASSWORD})
     assert login.status_code == 401
