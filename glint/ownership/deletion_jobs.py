@@ -19,9 +19,9 @@ async def claim_due_accounts(runtime: Runtime) -> None:
     """Periodic: accounts whose grace period is over move to purging, each with its job."""
     async with runtime.db.session() as session:
         claimed = await deletion.claim_due(session, ids=runtime.ids, now=runtime.clock.now())
-        await runtime.commit(session)
-    if claimed:
-        log.info("account purges claimed", count=len(claimed))
+        if claimed:
+            await runtime.commit(session)
+            log.info("account purges claimed", count=len(claimed))
 
 
 async def _purging(runtime: Runtime, user_id: int) -> bool:
