@@ -62,7 +62,7 @@ async def move_deletion(
     sources = DELETION_SOURCES[to]
     current = User.deletion_status
     known = [source.value for source in sources if source is not None]
-    condition = current.in_(known) if known else sa.false()
+    condition: sa.ColumnElement[bool] = current.in_(known) if known else sa.false()
     if None in sources:
         condition = sa.or_(condition, current.is_(None))
     where = sa.and_(User.id == user_id, condition)
