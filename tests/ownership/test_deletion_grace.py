@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from glint.accounts.deletion import DeletionStatus, move_deletion
 from glint.feeds import jobs as feeds_jobs
 from glint.infra.runtime import Runtime
 from glint.ownership import deletion_jobs
@@ -265,3 +266,23 @@ async def test_the_last_admin_cannot_leave(
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
     await give_role(clean_runtime, pat, "admin")
     assert (await _delete(client, olga)).status_code == 202
+
+
+async def test_a_sign_in_and_the_purge_claim_cannot_both_win(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    alice = await register(client, LEAVER)
+    assert (await _delete(client, alice)).status_code == 202
+    clean_runtime.clock.advance(dt.timedelta(days=31))
+    now = clean_runtime.clock.now()
+    for first, second in ((None, DeletionStatus.PURGING), (DeletionStatus.PURGING, None)):
+        async with clean_runtime.db.session() as session:
+            assert await move_deletion(session, user_id=int(alice.id), to=first, now=now)
+            assert not await move_deletion(session, user_id=int(alice.id), to=second, now=now)
+            await session.rollback()
+    # The claim won: signing in is refused like an unknown account, before any purge ran.
+    async with clean_runtime.db.session() as session:
+        await move_deletion(session, user_id=int(alice.id), to=DeletionStatus.PURGING, now=now)
+        await session.commit()
+    login = await client.post("/auth/login", json={"login": LEAVER, "password": DEFAULT_PASSWORD})
+    assert login.status_code == 401
