@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from glint.accounts.models import User
 from glint.infra.runtime import Runtime
+from glint.posts import jobs as posts_jobs
 from glint.posts.models import Comment, CommentLike, Post, PostLike
+from glint.social import jobs as social_jobs
 from glint.social.models import Follow
 from glint.stories.models import Story, StoryView
 from tests.conftest import wait_for_jobs
@@ -107,6 +109,9 @@ async def test_deletion_without_grace_leaves_nothing_behind(
         names = [key async for key in runtime.redis.scan_iter(match=f"*{uid}*", count=1000)]
         assert names == []
     await _counters_match_rows(runtime, world)
+    # The hourly reconcile jobs find nothing to fix anywhere.
+    assert await posts_jobs.reconcile_post_counts(runtime) == 0
+    assert await social_jobs.reconcile_follow_counts(runtime) == 0
     await _conversations_keep_only_the_others(client, world)
     assert (await client.get(f"/users/{LEAVER}", headers=world.bystander.auth)).status_code == 404
     for words in (LEAVER, "farewelltag", "Leaving Soon"):  # the text index forgot it all
