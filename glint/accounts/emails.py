@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events, passwords
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import AccountToken, User
 from glint.config import Settings
 from glint.errors import BadRequest, Conflict, Forbidden, RateLimited, ValidationFailed
@@ -188,7 +188,7 @@ async def reset_password(
         )
         .values(used_at=now)
     )
-    await accounts_service.revoke_all_sessions(session, ids=ids, user_id=user.id)
+    await accounts_sessions.revoke_all_sessions(session, ids=ids, user_id=user.id)
     await bus.emit(session, ids=ids, event=events.PasswordChanged(user.id, user.email))
     await session.flush()
     return user

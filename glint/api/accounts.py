@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import login_challenge, twofactor, usernames
 from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.schemas import (
     AuthOut,
     CsrfOut,
@@ -69,7 +70,7 @@ async def _sign_in(
 ) -> AuthOut:
     user = await accounts_service.get_by_id(session, user_id=user_id)
     assert user is not None
-    auth_session, token = await accounts_service.create_session(
+    auth_session, token = await accounts_sessions.create_session(
         session,
         ids=runtime.ids,
         settings=runtime.settings,
@@ -80,7 +81,7 @@ async def _sign_in(
     )
     await runtime.commit(session)  # a sign-up's events (search indexing) run now
     _set_session_cookie(response, token, runtime=runtime, secure=request.url.scheme == "https")
-    csrf = accounts_service.csrf_token_for(
+    csrf = accounts_sessions.csrf_token_for(
         token_hash=auth_session.token_hash, secret=runtime.secret_key
     )
     return AuthOut(user=MeOut.of(user, urls=urls), token=token, csrf_token=csrf)
@@ -185,7 +186,7 @@ async def logout(
     signed: SignedInDep, runtime: RuntimeDep, session: SessionDep, response: Response
 ) -> None:
     """End this session (its sockets close too)."""
-    await accounts_service.revoke_session(
+    await accounts_sessions.revoke_session(
         session, ids=runtime.ids, user=signed.user, session_id=signed.session.id
     )
     await runtime.commit(session)
@@ -202,7 +203,7 @@ async def me(user: CurrentUser, urls: MediaUrlsDep) -> MeOut:
 async def csrf(signed: SignedInDep, runtime: RuntimeDep) -> CsrfOut:
     """The CSRF token that cookie-authenticated writes must send in X-CSRF-Token."""
     return CsrfOut(
-        csrf_token=accounts_service.csrf_token_for(
+        csrf_token=accounts_sessions.csrf_token_for(
             token_hash=signed.session.token_hash, secret=runtime.secret_key
         )
     )
@@ -228,7 +229,7 @@ async def change_password(
 @router.get("/auth/sessions")
 async def list_sessions(signed: SignedInDep, session: SessionDep) -> Page[SessionOut]:
     """The account's signed-in devices."""
-    rows = await accounts_service.list_sessions(session, user=signed.user)
+    rows = await accounts_sessions.list_sessions(session, user=signed.user)
     items = [SessionOut.of(row, current=row.id == signed.session.id) for row in rows]
     return Page[SessionOut](items=items, next_cursor=None)
 
@@ -241,7 +242,7 @@ async def revoke_session(
     parsed = parse_path_id(session_id)
     if parsed is None:
         raise NotFound("No such session.")
-    await accounts_service.revoke_session(
+    await accounts_sessions.revoke_session(
         session, ids=runtime.ids, user=signed.user, session_id=parsed
     )
     await runtime.commit(session)

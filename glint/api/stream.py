@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected, WebSocketState
 
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import User
 from glint.errors import RateLimited
 from glint.http.deps import SESSION_COOKIE, count_action, resolve_session
@@ -189,7 +189,7 @@ class _Gateway:
         self,
         websocket: WebSocket,
         runtime: Runtime,
-        signed: accounts_service.SignedIn,
+        signed: accounts_sessions.SignedIn,
         token: str,
     ) -> None:
         self._ws = websocket

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import User
 from glint.config import RateLimitAction, Settings
 from glint.errors import Forbidden, RateLimited, Unauthenticated
@@ -85,22 +86,22 @@ def _bearer_token(request: Request) -> str | None:
 
 async def resolve_identity(
     runtime: Runtime, session: AsyncSession, token: str
-) -> accounts_service.Identified | None:
+) -> accounts_sessions.Identified | None:
     """The session a token opens (cached per process); its use is written down in a
     transaction of its own.
 
     The request's own transaction stays a read (a GET never commits), and a failed write of
     "last used" never fails the request it came with.
     """
-    found = await accounts_service.identify(
+    found = await accounts_sessions.identify(
         session, settings=runtime.settings, cache=runtime.session_cache, token=token
     )
-    if found is None or not accounts_service.use_is_due(found.session):
+    if found is None or not accounts_sessions.use_is_due(found.session):
         return found
     evictions_seen = runtime.session_cache.evictions
     try:
         async with runtime.db.session() as writer:
-            info = await accounts_service.record_use(
+            info = await accounts_sessions.record_use(
                 writer, settings=runtime.settings, info=found.session
             )
             await writer.commit()
@@ -117,12 +118,12 @@ async def resolve_identity(
         user_id=info.user_id,
         evictions_seen=evictions_seen,
     )
-    return accounts_service.Identified(session=info, user=found.user)
+    return accounts_sessions.Identified(session=info, user=found.user)
 
 
 async def resolve_session(
     runtime: Runtime, session: AsyncSession, token: str
-) -> accounts_service.SignedIn | None:
+) -> accounts_sessions.SignedIn | None:
     """The session a token opens, with its user (who must still be active)."""
     found = await resolve_identity(runtime, session, token)
     if found is None:
@@ -131,12 +132,12 @@ async def resolve_session(
     if user is None or not user.is_active_account:
         runtime.session_cache.evict(session_ids=[found.session.id])
         return None
-    return accounts_service.SignedIn(user=user, session=found.session)
+    return accounts_sessions.SignedIn(user=user, session=found.session)
 
 
 async def _identify_request(
     request: Request, runtime: Runtime, session: AsyncSession
-) -> accounts_service.Identified | None:
+) -> accounts_sessions.Identified | None:
     """Who is asking, by a Bearer token or the session cookie; None for anonymous requests
     (and for cookie writes without the page's CSRF token)."""
     token = _bearer_token(request)
@@ -152,7 +153,7 @@ async def _identify_request(
             return None  # a stale cookie just means signed out
         raise Unauthenticated("The token is invalid, expired or revoked.")
     if via_cookie and request.method not in SAFE_METHODS:
-        expected = accounts_service.csrf_token_for(
+        expected = accounts_sessions.csrf_token_for(
             token_hash=found.session.token_hash, secret=runtime.secret_key
         )
         given = request.headers.get(CSRF_HEADER, "")
@@ -166,19 +167,19 @@ async def _identify_request(
 
 async def get_identity(
     request: Request, runtime: RuntimeDep, session: SessionDep
-) -> accounts_service.Identified | None:
+) -> accounts_sessions.Identified | None:
     """Who is asking, without their user row when the process knows the token already."""
     return await _identify_request(request, runtime, session)
 
 
-IdentityDep = Annotated[accounts_service.Identified | None, Depends(get_identity)]
+IdentityDep = Annotated[accounts_sessions.Identified | None, Depends(get_identity)]
 
 
 async def get_viewer(
     request: Request, runtime: RuntimeDep, session: SessionDep, found: IdentityDep
-) -> accounts_service.SignedIn | None:
+) -> accounts_sessions.SignedIn | None:
     """Who is asking, with their user row; None for anonymous requests."""
-    cached: accounts_service.SignedIn | None = getattr(request.state, "viewer", None)
+    cached: accounts_sessions.SignedIn | None = getattr(request.state, "viewer", None)
     if cached is not None:
         return cached
     if found is None:
@@ -189,12 +190,12 @@ async def get_viewer(
         if _bearer_token(request) is None:
             return None  # a cookie of an account gone inactive just means signed out
         raise Unauthenticated("The token is invalid, expired or revoked.")
-    signed = accounts_service.SignedIn(user=user, session=found.session)
+    signed = accounts_sessions.SignedIn(user=user, session=found.session)
     request.state.viewer = signed
     return signed
 
 
-ViewerDep = Annotated[accounts_service.SignedIn | None, Depends(get_viewer)]
+ViewerDep = Annotated[accounts_sessions.SignedIn | None, Depends(get_viewer)]
 
 
 def _refuse_anonymous(request: Request) -> NoReturn:
@@ -203,14 +204,14 @@ def _refuse_anonymous(request: Request) -> NoReturn:
     raise Unauthenticated("Sign in first.")
 
 
-async def require_signed_in(request: Request, viewer: ViewerDep) -> accounts_service.SignedIn:
+async def require_signed_in(request: Request, viewer: ViewerDep) -> accounts_sessions.SignedIn:
     """The viewer, who must be signed in."""
     if viewer is None:
         _refuse_anonymous(request)
     return viewer
 
 
-SignedInDep = Annotated[accounts_service.SignedIn, Depends(require_signed_in)]
+SignedInDep = Annotated[accounts_sessions.SignedIn, Depends(require_signed_in)]
 
 
 async def require_user(signed: SignedInDep) -> User:
@@ -218,7 +219,7 @@ async def require_user(signed: SignedInDep) -> User:
     return signed.user
 
 
-async def require_session(request: Request, found: IdentityDep) -> accounts_service.SessionInfo:
+async def require_session(request: Request, found: IdentityDep) -> accounts_sessions.SessionInfo:
     """The signed-in session without loading its user: the hot read paths that need only who
     is asking (the user row is not read when the process has the session cached)."""
     if found is None:
@@ -226,7 +227,7 @@ async def require_session(request: Request, found: IdentityDep) -> accounts_serv
     return found.session
 
 
-SignedInSession = Annotated[accounts_service.SessionInfo, Depends(require_session)]
+SignedInSession = Annotated[accounts_sessions.SessionInfo, Depends(require_session)]
 CurrentUser = Annotated[User, Depends(require_user)]
 
 

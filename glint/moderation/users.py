@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events as accounts_events
 from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import ROLES, User
 from glint.errors import Conflict, NotFound, ValidationFailed
 from glint.infra.db import utcnow
@@ -47,7 +48,7 @@ async def ban(
         raise ValidationFailed("The ban must end in the future.", fields={"until": "future"})
     user.banned_at = utcnow()
     user.ban_reason, user.banned_until = reason[:500] or None, until
-    await accounts_service.revoke_all_sessions(session, ids=ids, user_id=user.id)
+    await accounts_sessions.revoke_all_sessions(session, ids=ids, user_id=user.id)
     await bus.emit(session, ids=ids, event=accounts_events.ProfileChanged(user.id))
     label = user.username + (f" until {until.isoformat()}" if until else "")
     await audit.record(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from glint.accounts import events as accounts_events
 from glint.accounts import passwords, twofactor
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.deletion import DeletionStatus, move_deletion
 from glint.accounts.models import User
 from glint.config import Settings
@@ -61,7 +61,7 @@ async def request_deletion(
     )
     if not moved:
         raise Conflict("This account is already being deleted.", code="deletion_pending")
-    await accounts_service.revoke_all_sessions(session, ids=ids, user_id=user.id)
+    await accounts_sessions.revoke_all_sessions(session, ids=ids, user_id=user.id)
     await bus.emit(session, ids=ids, event=accounts_events.ProfileChanged(user.id))
     if purge_after <= now:
         await bus.emit(session, ids=ids, event=DeletionDue(user.id))

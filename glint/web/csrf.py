@@ -1,7 +1,7 @@
 """CSRF tokens of the web pages' HTML forms.
 
 Signed in, a form carries the same token the JSON API expects in X-CSRF-Token: an HMAC of the
-session (accounts_service.csrf_token_for). Signed out (the sign-in and sign-up forms), there is
+session (accounts_sessions.csrf_token_for). Signed out (the sign-in and sign-up forms), there is
 no session yet, so the browser gets a random pre-session cookie and the form an HMAC of it: a
 cross-site page can make the browser send the cookie but cannot read it to forge the field.
 """
@@ -14,16 +14,16 @@ import secrets
 
 from fastapi import Request, Response
 
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.infra.keys import derive_key
 
 ANON_COOKIE = "glint_anon"
 FORM_FIELD = "csrf_token"
 
 
-def session_token(signed: accounts_service.SignedIn, *, secret: str) -> str:
+def session_token(signed: accounts_sessions.SignedIn, *, secret: str) -> str:
     """The token of a signed-in session (the <meta name="csrf-token"> and form field)."""
-    return accounts_service.csrf_token_for(token_hash=signed.session.token_hash, secret=secret)
+    return accounts_sessions.csrf_token_for(token_hash=signed.session.token_hash, secret=secret)
 
 
 def anonymous_token(nonce: str, *, secret: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from glint.accounts import login_challenge, twofactor
 from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import User
 from glint.accounts.schemas import LoginIn, RegisterIn, TwoFactorLoginIn
 from glint.errors import Conflict, Forbidden, GlintError, Unauthenticated
@@ -25,7 +26,7 @@ from glint.web.rendering import PageCtx, PageDep, WebRoute, redirect, safe_next
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
-async def _form_page(
+async def form_page(
     page: PageCtx, template: str, context: dict[str, Any], *, status: int = 200
 ) -> Response:
     """A sign-in or sign-up form, with the pre-session CSRF token in it."""
@@ -42,7 +43,7 @@ async def _start_session(
 ) -> Response:
     if user.deletion_status is not None:  # create_session cancels it: tell the member
         target = pages_deletion.CANCELLED
-    _, token = await accounts_service.create_session(
+    _, token = await accounts_sessions.create_session(
         page.session,
         ids=page.runtime.ids,
         settings=page.runtime.settings,
@@ -73,7 +74,7 @@ async def login_form(
     """The sign-in form (the signed-in go straight on)."""
     if page.signed is not None:
         return redirect(safe_next(next), status=303)
-    return await _form_page(
+    return await form_page(
         page, "login.html", {"next": safe_next(next), "error": None, "login": ""}
     )
 
@@ -88,7 +89,7 @@ async def login(page: PageDep) -> Response:
         body = LoginIn(login=login_name, password=fields.get("password", ""))
     except ValidationError:
         context = {"next": target, "error": "Enter your username or e-mail and your password."}
-        return await _form_page(page, "login.html", {**context, "login": login_name}, status=422)
+        return await form_page(page, "login.html", {**context, "login": login_name}, status=422)
     try:
         user = await accounts_service.authenticate_limited(
             page.session,
@@ -100,7 +101,7 @@ async def login(page: PageDep) -> Response:
         )
     except (Unauthenticated, Forbidden) as exc:
         context = {"next": target, "error": exc.message, "login": login_name}
-        return await _form_page(page, "login.html", context, status=exc.status)
+        return await form_page(page, "login.html", context, status=exc.status)
     if twofactor.is_enabled(user):
         challenge = login_challenge.issue_challenge(
             user, secret_key=page.runtime.secret_key, now=page.runtime.clock.now().timestamp()
@@ -114,7 +115,7 @@ async def _code_page(
 ) -> Response:
     """Sign-in's second step: the challenge rides along in the form, nothing is kept here."""
     context = {"challenge": challenge, "next": target, "error": error}
-    return await _form_page(page, "login_code.html", context, status=status)
+    return await form_page(page, "login_code.html", context, status=status)
 
 
 @router.get("/login/2fa")
@@ -146,7 +147,7 @@ async def login_code(page: PageDep) -> Response:
         )
     except Unauthenticated as exc:  # the challenge expired or was voided: from the top
         context = {"next": target, "error": exc.message, "login": ""}
-        return await _form_page(page, "login.html", context, status=exc.status)
+        return await form_page(page, "login.html", context, status=exc.status)
     except GlintError as exc:  # a wrong or spent code, or too many wrong ones
         if exc.status >= 500:
             raise
@@ -161,10 +162,11 @@ async def signup_form(page: PageDep) -> Response:
     """The sign-up form."""
     if page.signed is not None:
         return redirect("/")
-    return await _form_page(page, "signup.html", {"errors": {}, "values": {}})
+    return await form_page(page, "signup.html", {"errors": {}, "values": {}})
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """A form's validation failures as field name → message, to show beside each field."""
     errors: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "form"
@@ -183,8 +185,8 @@ async def signup(page: PageDep) -> Response:
     try:
         body = RegisterIn(**values, password=fields.get("password", ""))
     except ValidationError as exc:
-        context = {"errors": _field_errors(exc), "values": values}
-        return await _form_page(page, "signup.html", context, status=422)
+        context = {"errors": field_errors(exc), "values": values}
+        return await form_page(page, "signup.html", context, status=422)
     try:
         user = await accounts_service.register(
             page.session,
@@ -201,7 +203,7 @@ async def signup(page: PageDep) -> Response:
         else:
             errors = {"username": "is taken"}
         context = {"errors": errors, "values": values}
-        return await _form_page(page, "signup.html", context, status=409)
+        return await form_page(page, "signup.html", context, status=409)
     return await _start_session(page, user, "/")
 
 
@@ -211,7 +213,7 @@ async def logout(page: PageDep, request: Request) -> Response:
     if page.signed is None:
         return redirect("/login")
     await page.verify_form()
-    await accounts_service.revoke_session(
+    await accounts_sessions.revoke_session(
         page.session, ids=page.runtime.ids, user=page.signed.user, session_id=page.signed.session.id
     )
     await page.runtime.commit(page.session)

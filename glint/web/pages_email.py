@@ -24,7 +24,7 @@ from glint.accounts.schemas import (
 )
 from glint.errors import BadRequest, GlintError
 from glint.http.deps import client_ip
-from glint.web.pages_auth import _field_errors, _form_page
+from glint.web import pages_auth
 from glint.web.rendering import MemberPageDep, PageCtx, PageDep, WebRoute, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -45,7 +45,7 @@ async def _public_form(
     when the browser is signed in (that is what the form check expects then), else the
     pre-session one."""
     if page.signed is None:
-        return await _form_page(page, template, context, status=status)
+        return await pages_auth.form_page(page, template, context, status=status)
     return await page.render(template, {**context, "form_token": page.csrf_token}, status=status)
 
 
@@ -100,7 +100,7 @@ async def reset(page: PageDep) -> Response:
     try:
         body = PasswordResetIn(token=token, new_password=fields.get("new_password", ""))
     except ValidationError as exc:
-        context["errors"] = _field_errors(exc)
+        context["errors"] = pages_auth.field_errors(exc)
         return await _public_form(page, "password_reset.html", context, status=422)
     if fields.get("new_password") != fields.get("confirm_password"):
         context["errors"] = {"confirm_password": "does not match the new password"}
@@ -176,7 +176,7 @@ async def _change(
     try:
         await change({**fields, **values})
     except ValidationError as exc:
-        errors = _field_errors(exc)
+        errors = pages_auth.field_errors(exc)
         return await _settings_page(page, section, errors=errors, values=values, status=422)
     except GlintError as exc:
         if exc.status >= 500:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.schemas import PasswordChangeIn, ProfilePatchIn, SessionOut
 from glint.errors import GlintError, NotFound
 from glint.http import uploads
@@ -183,7 +184,7 @@ async def sessions(page: MemberPageDep, saved: str | None = Query(None, max_leng
     """Where the account is signed in."""
     signed = page.signed
     assert signed is not None
-    rows = await accounts_service.list_sessions(page.session, user=signed.user)
+    rows = await accounts_sessions.list_sessions(page.session, user=signed.user)
     items = [SessionOut.of(row, current=row.id == signed.session.id) for row in rows]
     context = {"section": "sessions", "sessions": items, "notice": _notice(saved)}
     return await page.render("settings_sessions.html", context)
@@ -198,7 +199,7 @@ async def revoke(session_id: str, page: MemberPageDep) -> Response:
     parsed = parse_path_id(session_id)
     if parsed is None:
         raise NotFound("No such session.")
-    await accounts_service.revoke_session(
+    await accounts_sessions.revoke_session(
         page.session, ids=page.runtime.ids, user=signed.user, session_id=parsed
     )
     await page.runtime.commit(page.session)

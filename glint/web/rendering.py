@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import User
 from glint.config import RateLimitAction
 from glint.errors import Forbidden, GlintError
@@ -117,7 +117,7 @@ class PageCtx:
     runtime: Runtime
     urls: MediaUrls
     session: AsyncSession
-    signed: accounts_service.SignedIn | None
+    signed: accounts_sessions.SignedIn | None
     # Where this page's stream client starts (js/stream.js): taken before the page reads
     # anything, so every event the page does not show yet is replayed to it.
     stream_since: str | None = None
