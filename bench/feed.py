@@ -35,7 +35,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import plot, wrk
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.accounts.models import AuthSession, User
 from glint.config import Settings
 from glint.infra.db import utcnow
@@ -107,13 +107,13 @@ def add_sessions(session: AsyncSession, *, ids: IdGenerator, user_ids: list[int]
     now = utcnow()
     tokens: list[str] = []
     for uid in user_ids:
-        token = accounts_service.TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = accounts_sessions.TOKEN_PREFIX + secrets.token_urlsafe(32)
         tokens.append(token)
         session.add(
             AuthSession(
                 id=ids.next_id(),
                 user_id=uid,
-                token_hash=accounts_service.hash_token(token),
+                token_hash=accounts_sessions.hash_token(token),
                 created_at=now,
                 last_used_at=now,
                 expires_at=now + dt.timedelta(days=1),

@@ -47,7 +47,7 @@ from PIL import Image, ImageDraw
 from bench import feed as feed_bench
 from bench import plot, wrk
 from bench import seed as seed_bench
-from glint.accounts import service as accounts_service
+from glint.accounts import sessions as accounts_sessions
 from glint.config import Settings
 from glint.infra import ids as ids_mod
 from glint.paging import DEFAULT_LIMIT
@@ -349,10 +349,10 @@ async def seed_stories(dsn: str, plan: TrayPlan) -> Seeded:
         await _copy(conn, "story_views", VIEW_COLUMNS, view_rows)
         await _copy(conn, "close_friends", CLOSE_FRIEND_COLUMNS, close_rows)
         await conn.execute("SET session_replication_role = DEFAULT")
-        tokens = [accounts_service.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in viewers]
+        tokens = [accounts_sessions.TOKEN_PREFIX + secrets.token_urlsafe(32) for _ in viewers]
         expires = now + dt.timedelta(days=1)
         session_rows = [
-            (ids.at(now), viewer, accounts_service.hash_token(t), now, now, expires, "bench", "")
+            (ids.at(now), viewer, accounts_sessions.hash_token(t), now, now, expires, "bench", "")
             for viewer, t in zip(viewers, tokens, strict=True)
         ]
         await _copy(conn, "sessions", SESSION_COLUMNS, session_rows)
