@@ -20,15 +20,16 @@ depends_on: str | Sequence[str] | None = None
 
 # Added in place (ALTER TABLE ADD COLUMN): copying `users` on SQLite would cascade-delete
 # every row that references it.
-USER_COLUMNS = (
-    sa.Column("deletion_status", sa.String(length=16), nullable=True),
-    sa.Column("purge_after", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("totp_secret", sa.String(length=64), nullable=True),
-    sa.Column("totp_pending_secret", sa.String(length=64), nullable=True),
-    sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
-)
+def _user_columns() -> tuple[sa.Column[object], ...]:
+    return (
+        sa.Column("deletion_status", sa.String(length=16), nullable=True),
+        sa.Column("purge_after", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_pending_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+    )
 
 
 def _user_id() -> sa.Column[int]:
@@ -111,16 +112,16 @@ def upgrade() -> None:
             "factor", sa.String(length=16), nullable=False, server_default="password"
         ),
     )
-    for column in USER_COLUMNS:
-        op.add_column("users", column.copy())
+    for column in _user_columns():
+        op.add_column("users", column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        for column in reversed(USER_COLUMNS):
-            batch_op.drop_column(column.name)
-    with op.batch_alter_table("sessions") as batch_op:
-        batch_op.drop_column("factor")
+    # ALTER TABLE … DROP COLUMN on both databases (SQLite ≥ 3.35): batch mode would copy
+    # `users`, and dropping the original would cascade to every row that references it.
+    for column in reversed(_user_columns()):
+        op.execute(f"ALTER TABLE users DROP COLUMN {column.name}")
+    op.execute("ALTER TABLE sessions DROP COLUMN factor")
     op.drop_index("uq_data_exports_running", table_name="data_exports")
     for table in ("username_reservations", "recovery_codes", "data_exports", "account_tokens"):
         op.drop_table(table)
