@@ -8,6 +8,7 @@ rows and one photo.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -118,7 +119,8 @@ class ExportWriter:
             # An export without one of the photos is not the complete copy it promises.
             raise ExportFailed(f"a photo is missing from storage ({name})") from exc
         path = f"{name}.{photo_extension(data)}"
-        return path, self.zip.add(path, data, compress=False)
+        # Its CRC over megabytes, off the event loop (embedded, that loop serves requests).
+        return path, await asyncio.to_thread(self.zip.add, path, data, compress=False)
 
     def json_file(self, name: str, array: JsonArray) -> Iterable[bytes]:
         """Add a spooled JSON array to the ZIP; the bytes to send."""

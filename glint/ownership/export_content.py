@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from glint.accounts.models import AuthSession, User
+from glint.accounts.models import AuthSession, User, active_accounts
 from glint.infra.db import Database
 from glint.notifications.models import Notification, NotificationActor
 from glint.posts.models import Comment, CommentLike, PostLike, Save
@@ -80,7 +80,8 @@ def _people(edge_id: Any, person: Any, created: Any, where: sa.ColumnElement[boo
     return (
         sa.select(*key, person.label("user_id"), User.username, created)
         .join(User, User.id == person)
-        .where(where)
+        # Banned accounts and those awaiting deletion are hidden here as everywhere else.
+        .where(where, active_accounts())
     )
 
 
@@ -90,7 +91,7 @@ async def _notification_actors(db: Database, items: list[Item]) -> None:
         rows = await session.execute(
             sa.select(NotificationActor.notification_id, User.username)
             .join(User, User.id == NotificationActor.actor_id)
-            .where(NotificationActor.notification_id.in_(ids))
+            .where(NotificationActor.notification_id.in_(ids), active_accounts())
             .order_by(NotificationActor.activity_id)
         )
         actors: dict[str, list[str]] = {}

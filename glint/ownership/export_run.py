@@ -10,14 +10,16 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.infra.db import Database
 from glint.infra.storage import ObjectStore
-from glint.messaging.models import Conversation, ConversationMember, Message
+from glint.messaging import service as messaging_service
+from glint.messaging.models import Conversation, ConversationMember, Message, present_members
 from glint.ownership import export_build as build
 from glint.ownership import export_content as content
 from glint.posts.models import Post, PostMedia
 from glint.schemas import format_timestamp
+from glint.social import service as social_service
 from glint.stories.models import Story
 
 SECTIONS = (
@@ -106,7 +108,11 @@ async def _members(db: Database, conversation_ids: list[int]) -> dict[int, list[
         rows = await session.execute(
             sa.select(ConversationMember.conversation_id, User.username)
             .join(User, User.id == ConversationMember.user_id)
-            .where(ConversationMember.conversation_id.in_(conversation_ids))
+            .where(
+                ConversationMember.conversation_id.in_(conversation_ids),
+                present_members(),
+                active_accounts(),
+            )
             .order_by(ConversationMember.conversation_id, User.username)
         )
         members: dict[int, list[str]] = {}
@@ -129,7 +135,8 @@ async def _conversations(writer: build.ExportWriter) -> AsyncIterator[bytes]:
             Conversation.created_at,
         )
         .join(Conversation, Conversation.id == ConversationMember.conversation_id)
-        .where(ConversationMember.user_id == writer.user_id)
+        # A group the member left is no longer theirs to read (as in the app).
+        .where(ConversationMember.user_id == writer.user_id, present_members())
     )
     async for rows in content.keyset_pages(writer.db, query):
         members = await _members(writer.db, [row[0] for row in rows])
@@ -145,14 +152,27 @@ async def _conversations(writer: build.ExportWriter) -> AsyncIterator[bytes]:
             }
             array.extend([item])
             writer.page(macros.conversation(item))
-            async for piece in _messages(writer, row.conversation_id, row.joined_after_id):
+            hidden = await _hidden_senders(writer, row.conversation_id)
+            async for piece in _messages(writer, row.conversation_id, row.joined_after_id, hidden):
                 yield piece
     for piece in writer.json_file("conversations.json", array):
         yield piece
 
 
+async def _hidden_senders(writer: build.ExportWriter, conversation_id: int) -> set[int]:
+    """Whose messages the member does not see in the app: blocked either way, banned, or
+    awaiting deletion (the same rule as `messaging.messages.page`)."""
+    async with writer.db.session() as session:
+        members = await messaging_service.member_ids(session, conversation_id=conversation_id)
+        others = [member for member in members if member != writer.user_id]
+        blocked = await social_service.blocked_either_way_among(
+            session, user_id=writer.user_id, others=others
+        )
+        return blocked | await messaging_service.gone_among(session, user_ids=others)
+
+
 async def _messages(
-    writer: build.ExportWriter, conversation_id: int, after_id: int
+    writer: build.ExportWriter, conversation_id: int, after_id: int, hidden: set[int]
 ) -> AsyncIterator[bytes]:
     macros = build.macros()
     array = build.JsonArray()
@@ -171,7 +191,14 @@ async def _messages(
         )
         .outerjoin(User, User.id == Message.sender_id)
         # What the member may read: nothing sent before they joined.
-        .where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.id > after_id,
+            # A purged sender's placeholder has no sender: not hidden by anyone.
+            sa.or_(Message.sender_id.is_(None), Message.sender_id.not_in(hidden))
+            if hidden
+            else sa.true(),
+        )
     )
     async for rows in content.keyset_pages(writer.db, query):
         items = []
