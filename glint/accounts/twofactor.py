@@ -171,22 +171,28 @@ async def _replace_recovery_codes(
     return codes
 
 
-async def _guarded(
-    limiter: RateLimiter, settings: Settings, *, user: User, hit: bool = False
-) -> None:
-    """Refuse while this account has had too many wrong codes (or count one more wrong code).
-    A broken limiter store lets everyone through: it must not lock people out."""
-    limit = settings.rate_limit(RATE_ACTION)
-    key = f"account:{user.id}"
+async def _attempt(limiter: RateLimiter, settings: Settings, *, user: User) -> None:
+    """Count one attempt at a code before checking it, refusing past the limit: counted first,
+    so parallel guesses cannot all slip past a check made before any of them is counted. A
+    broken limiter store lets everyone through: it must not lock people out."""
     try:
-        if hit:
-            await limiter.hit(limit, RATE_ACTION, key)
-            return
-        verdict = await limiter.peek(limit, RATE_ACTION, key)
+        verdict = await limiter.hit(settings.rate_limit(RATE_ACTION), RATE_ACTION, _key(user))
     except StorageError:
         return
     if not verdict.allowed:
         raise RateLimited("Too many wrong codes; try again later.", headers=verdict.headers())
+
+
+async def _succeeded(limiter: RateLimiter, settings: Settings, *, user: User) -> None:
+    """A right code: the account's count starts again (only wrong guesses should add up)."""
+    try:
+        await limiter.reset(settings.rate_limit(RATE_ACTION), RATE_ACTION, _key(user))
+    except StorageError:
+        return
+
+
+def _key(user: User) -> str:
+    return f"account:{user.id}"
 
 
 async def _accept_totp(session: AsyncSession, *, user: User, step: int) -> bool:
@@ -243,6 +249,16 @@ async def _verify(session: AsyncSession, *, user: User, code: str, now: float) -
     return None
 
 
+async def _check_code(session: AsyncSession, *, user: User, code: str | None, now: float) -> str:
+    """The factor a code proves; 403 when it is missing or wrong, 400 for a spent one."""
+    if code is None or not code.strip() or len(code) > 64:
+        raise _wrong()
+    factor = await _verify(session, user=user, code=code, now=now)
+    if factor is None:
+        raise _wrong()
+    return factor
+
+
 async def check_second_factor(
     session: AsyncSession,
     *,
@@ -256,17 +272,9 @@ async def check_second_factor(
     403 when it is missing or wrong, 400 `code_used` for a spent recovery code."""
     if not is_enabled(user):
         return None
-    if code is None or not code.strip() or len(code) > 64:
-        raise _wrong()
-    await _guarded(limiter, settings, user=user)
-    try:
-        factor = await _verify(session, user=user, code=code, now=now)
-    except BadRequest:
-        await _guarded(limiter, settings, user=user, hit=True)
-        raise
-    if factor is None:
-        await _guarded(limiter, settings, user=user, hit=True)
-        raise _wrong()
+    await _attempt(limiter, settings, user=user)
+    factor = await _check_code(session, user=user, code=code, now=now)
+    await _succeeded(limiter, settings, user=user)
     return factor
 
 
@@ -286,12 +294,12 @@ async def enable(
     pending = user.totp_pending_secret
     if pending is None:
         raise Conflict("Start the setup first.", code="two_factor_not_pending")
-    await _guarded(limiter, settings, user=user)
+    await _attempt(limiter, settings, user=user)
     totp_code = _as_totp_code(code)
     step = None if totp_code is None else _matching_step(pending, totp_code, now=now, after=None)
     if step is None:
-        await _guarded(limiter, settings, user=user, hit=True)
         raise _wrong()
+    await _succeeded(limiter, settings, user=user)
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
     # One UPDATE from "pending with this secret" to "on": of two racing confirmations (two
     # tabs), one wins and the other is told it is on already; no second set of codes.
@@ -327,13 +335,11 @@ async def _check_password_and_code(
     """Both the password and a second factor, with one answer for either being wrong."""
     if not is_enabled(user):
         raise Conflict("Two-factor sign-in is off.", code="two_factor_disabled")
-    await _guarded(limiter, settings, user=user)
+    await _attempt(limiter, settings, user=user)  # one count for the pair
     if not await passwords.verify_password(password, user.password_hash):
-        await _guarded(limiter, settings, user=user, hit=True)
         raise _wrong()
-    await check_second_factor(
-        session, user=user, code=code, limiter=limiter, settings=settings, now=now
-    )
+    await _check_code(session, user=user, code=code, now=now)
+    await _succeeded(limiter, settings, user=user)
 
 
 async def regenerate_recovery_codes(

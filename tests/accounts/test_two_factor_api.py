@@ -456,3 +456,24 @@ async def test_two_factor_routes_need_a_signed_in_user(client: httpx.AsyncClient
     ):
         response = await client.request(method, path, json={"code": "1", "password": "x"})
         assert response.status_code == 401, (path, response.text)
+
+
+async def test_parallel_guesses_are_counted_before_they_are_checked(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    alice, enrolled = await _enrolled_user(client, clean_runtime)
+    clean_runtime.limiter.enabled = True
+    bad = wrong_code(enrolled.secret, _now(clean_runtime))
+
+    async def guess() -> str:
+        try:
+            await _check(clean_runtime, alice.username, bad)
+        except Forbidden:
+            return "wrong"
+        except RateLimited:
+            return "limited"
+        return "accepted"
+
+    outcomes = await asyncio.gather(*(guess() for _ in range(12)))
+    # However the twelve interleave, no more than the limit's five are ever checked.
+    assert outcomes.count("wrong") == 5 and outcomes.count("limited") == 7, outcomes
