@@ -18,7 +18,7 @@ from glint.accounts import events as accounts_events
 from glint.accounts import passwords, twofactor
 from glint.accounts import sessions as accounts_sessions
 from glint.accounts.deletion import DeletionStatus, move_deletion
-from glint.accounts.models import User
+from glint.accounts.models import User, active_accounts
 from glint.config import Settings
 from glint.errors import Conflict, Forbidden
 from glint.infra.events import bus
@@ -50,10 +50,17 @@ async def request_deletion(
         session, user=user, code=code, limiter=limiter, settings=settings, now=now.timestamp()
     )
     if user.role == "admin":
-        admins = await session.scalar(
-            sa.select(sa.func.count()).select_from(User).where(User.role == "admin")
+        # Another admin who can still act: not banned, not awaiting deletion themselves.
+        others = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(User)
+            .where(
+                User.role == "admin",
+                User.id != user.id,
+                active_accounts(),
+            )
         )
-        if (admins or 0) <= 1:  # nobody could give the role to anyone any more
+        if not others:  # nobody could give the role to anyone any more
             raise Conflict("Make someone else an admin first.", code="last_admin")
     purge_after = now + dt.timedelta(days=settings.account_deletion_grace_days)
     moved = await move_deletion(

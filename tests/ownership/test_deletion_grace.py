@@ -16,7 +16,7 @@ from glint.feeds import jobs as feeds_jobs
 from glint.infra.runtime import Runtime
 from glint.ownership import deletion_jobs
 from tests.conftest import wait_for_jobs
-from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, register
+from tests.factories.accounts import DEFAULT_PASSWORD, TestUser, make_inactive, register
 from tests.factories.deletion import leftovers, pass_stream_windows
 from tests.factories.discovery import indexed_post
 from tests.factories.messaging import conversation, inbox, messages, send
@@ -266,6 +266,17 @@ async def test_the_last_admin_cannot_leave(
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
     await give_role(clean_runtime, pat, "admin")
     assert (await _delete(client, olga)).status_code == 202
+
+
+async def test_a_banned_admin_does_not_count_as_the_admin_who_stays(
+    client: httpx.AsyncClient, clean_runtime: Runtime
+) -> None:
+    olga, pat = await register(client, "olga"), await register(client, "pat")
+    for admin in (olga, pat):
+        await give_role(clean_runtime, admin, "admin")
+    await make_inactive(clean_runtime, "pat")
+    refused = await _delete(client, olga)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "last_admin"
 
 
 async def test_a_sign_in_and_the_purge_claim_cannot_both_win(
