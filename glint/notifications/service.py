@@ -198,18 +198,22 @@ async def _drop_actor(
     )
 
 
+# How many notifications one statement of an account's forgetting names at most.
+FORGET_BATCH = 500
+
+
 async def forget_account(session: AsyncSession, *, user_id: int) -> None:
     """An account going away: its own notifications go, and it leaves everyone else's (those
     it alone was behind go too)."""
     await session.execute(sa.delete(Notification).where(Notification.user_id == user_id))
-    acted_in = list(
+    # In batches: a busy account acted in more notifications than one IN list may name.
+    while acted_in := list(
         await session.scalars(
-            sa.select(NotificationActor.notification_id).where(
-                NotificationActor.actor_id == user_id
-            )
+            sa.select(NotificationActor.notification_id)
+            .where(NotificationActor.actor_id == user_id)
+            .limit(FORGET_BATCH)
         )
-    )
-    if acted_in:
+    ):
         await _drop_actor(session, actor_id=user_id, notification_ids=acted_in)
 
 

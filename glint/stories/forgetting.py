@@ -13,6 +13,9 @@ from glint.social.models import Follow
 from glint.stories import service as stories_service
 from glint.stories.models import CloseFriend, Highlight, Story, StoryView
 
+# How many rows one statement of an account's forgetting names at most.
+BATCH = 500
+
 
 async def remove_stories_of(
     session: AsyncSession, *, ids: IdGenerator, author_id: int, limit: int
@@ -38,20 +41,25 @@ async def remove_stories_of(
 
 
 async def take_back_views(session: AsyncSession, *, viewer_id: int) -> None:
-    """Remove the account's views of others' stories; their view counts are recounted."""
-    story_ids = list(
-        await session.scalars(sa.select(StoryView.story_id).where(StoryView.viewer_id == viewer_id))
-    )
-    if not story_ids:
-        return
-    await session.execute(sa.delete(StoryView).where(StoryView.viewer_id == viewer_id))
+    """Remove the account's views of others' stories; their view counts are recounted (in
+    batches: highlights keep views for good, more than one IN list may name)."""
     counted = sa.select(sa.func.count()).where(StoryView.story_id == Story.id).scalar_subquery()
-    await session.execute(
-        sa.update(Story)
-        .where(Story.id.in_(story_ids))
-        .values(view_count=counted)
-        .execution_options(synchronize_session=False)
-    )
+    while story_ids := list(
+        await session.scalars(
+            sa.select(StoryView.story_id).where(StoryView.viewer_id == viewer_id).limit(BATCH)
+        )
+    ):
+        await session.execute(
+            sa.delete(StoryView).where(
+                StoryView.viewer_id == viewer_id, StoryView.story_id.in_(story_ids)
+            )
+        )
+        await session.execute(
+            sa.update(Story)
+            .where(Story.id.in_(story_ids))
+            .values(view_count=counted)
+            .execution_options(synchronize_session=False)
+        )
     await session.flush()
 
 
@@ -61,6 +69,6 @@ async def leave_trays(session: AsyncSession, *, trays: TrayStore, author_id: int
     followers = list(
         await session.scalars(sa.select(Follow.follower_id).where(Follow.followee_id == author_id))
     )
-    if followers:
-        await trays.remove(author_id, followers)
+    for start in range(0, len(followers), BATCH):
+        await trays.remove(author_id, followers[start : start + BATCH])
     await trays.forget(author_id)
