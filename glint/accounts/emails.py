@@ -163,6 +163,19 @@ async def forgot_password(
     await bus.emit(session, ids=ids, event=events.PasswordResetRequested(address))
 
 
+async def void_reset_links(session: AsyncSession, *, user_id: int, now: dt.datetime) -> None:
+    """Every reset link of the account not yet used stops working (its password changed)."""
+    await session.execute(
+        sa.update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == RESET_PASSWORD,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
 async def reset_password(
     session: AsyncSession,
     *,
@@ -179,15 +192,7 @@ async def reset_password(
     user.password_hash = await passwords.hash_password(
         new_password, memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost
     )
-    await session.execute(
-        sa.update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == RESET_PASSWORD,
-            AccountToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    await void_reset_links(session, user_id=user.id, now=now)
     await accounts_sessions.revoke_all_sessions(session, ids=ids, user_id=user.id)
     await bus.emit(session, ids=ids, event=events.PasswordChanged(user.id, user.email))
     await session.flush()
@@ -218,6 +223,9 @@ async def change_email(
         await session.rollback()
         if not is_unique_violation(exc):
             raise
+        # The rollback expired the account; reloaded here, so the page that shows the error
+        # reads it without lazy I/O.
+        await session.refresh(user)
         raise Conflict("That e-mail address is already registered.", code="email_taken") from exc
     await bus.emit(session, ids=ids, event=events.EmailChanged(user.id, old, address))
     await bus.emit(session, ids=ids, event=events.EmailVerificationRequested(user.id, address))

@@ -10,7 +10,7 @@ from limits.errors import StorageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from glint.accounts import events, passwords, sessions
+from glint.accounts import emails, events, passwords, sessions
 from glint.accounts.deletion import DeletionStatus
 from glint.accounts.models import ROLES, User, UsernameReservation
 from glint.accounts.schemas import ProfilePatchIn, normalize_username
@@ -201,6 +201,8 @@ async def change_password(
     await sessions.revoke_all_sessions(
         session, ids=ids, user_id=user.id, except_session_id=current_session_id
     )
+    # A reset link sent before the change would undo it: it stops working.
+    await emails.void_reset_links(session, user_id=user.id, now=utcnow())
     await bus.emit(session, ids=ids, event=events.PasswordChanged(user.id, user.email))
 
 

@@ -58,6 +58,7 @@ async def change_username(
         await session.rollback()  # someone signed up with the name since the check
         if not is_unique_violation(exc):
             raise
+        await session.refresh(user)  # expired by the rollback; the error page reads it
         raise _taken() from exc
     await bus.emit(session, ids=ids, event=events.ProfileChanged(user.id))
     return user

@@ -114,6 +114,26 @@ async def test_a_password_reset_end_to_end(mail_api: MailApi) -> None:
     assert subjects[-2:] == ["Reset your password", "Your password was changed"]
 
 
+async def test_changing_the_password_voids_reset_links_sent_before(mail_api: MailApi) -> None:
+    api = mail_api
+    alice = await register(api.client, "alice")
+    await _verify(api, alice)
+    await api.client.post("/auth/password/forgot", json={"email": alice.email})
+    token = await api.last_token(alice.email, RESET_PATH)
+    changed = await api.client.post(
+        "/auth/password",
+        json={"current_password": alice.password, "new_password": NEW_PASSWORD},
+        headers=alice.auth,
+    )
+    assert changed.status_code == 204, changed.text
+    stale = await api.client.post(
+        "/auth/password/reset", json={"token": token, "new_password": "yet another password"}
+    )
+    assert stale.status_code == 400 and stale.json()["error"]["code"] == "invalid_token"
+    login = await api.client.post("/auth/login", json={"login": "alice", "password": NEW_PASSWORD})
+    assert login.status_code == 200
+
+
 async def test_a_reset_link_expires_after_an_hour(mail_api: MailApi) -> None:
     api = mail_api
     alice = await register(api.client, "alice")
