@@ -56,6 +56,13 @@ class User(Base):
         sa.CheckConstraint("follower_count >= 0 AND following_count >= 0", name="counts"),
         # The most followed first: typeahead over a common prefix, popular suggestions.
         sa.Index("ix_users_follower_count_id", "follower_count", "id"),
+        # The purge's periodic claim looks only at accounts awaiting deletion.
+        sa.Index(
+            "ix_users_purge_after",
+            "purge_after",
+            sqlite_where=sa.text("deletion_status IS NOT NULL"),
+            postgresql_where=sa.text("deletion_status IS NOT NULL"),
+        ),
     )
 
     @property

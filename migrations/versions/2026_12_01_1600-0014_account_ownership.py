@@ -114,11 +114,19 @@ def upgrade() -> None:
     )
     for column in _user_columns():
         op.add_column("users", column)
+    op.create_index(
+        "ix_users_purge_after",
+        "users",
+        ["purge_after"],
+        sqlite_where=sa.text("deletion_status IS NOT NULL"),
+        postgresql_where=sa.text("deletion_status IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
     # ALTER TABLE … DROP COLUMN on both databases (SQLite ≥ 3.35): batch mode would copy
     # `users`, and dropping the original would cascade to every row that references it.
+    op.drop_index("ix_users_purge_after", table_name="users")
     for column in reversed(_user_columns()):
         op.execute(f"ALTER TABLE users DROP COLUMN {column.name}")
     op.execute("ALTER TABLE sessions DROP COLUMN factor")
